@@ -1,0 +1,57 @@
+"""Alembic environment: migrates whatever DATABASE_URL (or the caller's URL) points at."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import cloodot_app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from cloodot_app.db import make_engine
+from cloodot_app.settings import settings
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Leave the hand-written search index (FTS5 table, pg_trgm indexes) out of autogenerate."""
+    if type_ == "table" and name and name.startswith("contact_search"):
+        return False
+    return not (type_ == "index" and name and name.endswith("_trgm"))
+
+
+def _url() -> str:
+    return config.get_main_option("sqlalchemy.url") or settings.database_url
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connectable = config.attributes.get("connection")
+    if connectable is not None:
+        _run(connectable)
+        return
+    engine = make_engine(_url())
+    with engine.connect() as connection:
+        _run(connection)
+    engine.dispose()
+
+
+def _run(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+        include_object=include_object,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

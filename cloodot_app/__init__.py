@@ -1,0 +1,1 @@
+"""Cloodot Contacts: the Contacts module of an omnichannel messaging product."""

@@ -1,0 +1,61 @@
+"""Workspaces, their change counter (what Live mode polls) and their field catalog."""
+
+from __future__ import annotations
+
+import secrets
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from cloodot_app.filters import FieldCatalog
+from cloodot_app.models import CustomFieldDefinition, Label, Workspace
+
+
+def ensure_workspace(session: Session, slug: str, name: str | None = None) -> Workspace:
+    workspace = session.exec(select(Workspace).where(Workspace.slug == slug)).first()
+    if workspace is None:
+        workspace = Workspace(
+            slug=slug, name=name or slug.title(), ingest_token=secrets.token_urlsafe(24)
+        )
+        session.add(workspace)
+        session.flush()
+    return workspace
+
+
+def workspace_by_slug(session: Session, slug: str) -> Workspace | None:
+    return session.exec(select(Workspace).where(Workspace.slug == slug)).first()
+
+
+def workspace_by_token(session: Session, token: str) -> Workspace | None:
+    if not token:
+        return None
+    workspace = session.exec(select(Workspace).where(Workspace.ingest_token == token)).first()
+    # Compare in constant time too, so the lookup leaks nothing about near-misses.
+    if workspace is None or not secrets.compare_digest(workspace.ingest_token, token):
+        return None
+    return workspace
+
+
+def bump_data_version(session: Session, workspace_id: int) -> None:
+    """Called by every write to a workspace's contacts, in the writer's transaction."""
+    session.execute(
+        sa.update(Workspace)
+        .where(Workspace.id == workspace_id)
+        .values(data_version=Workspace.data_version + 1)
+    )
+
+
+def data_version(session: Session, workspace_id: int) -> int:
+    """The cheap "has anything changed?" question Live mode asks every few seconds."""
+    version = session.execute(
+        sa.select(Workspace.data_version).where(Workspace.id == workspace_id)
+    ).scalar_one_or_none()
+    return version or 0
+
+
+def field_catalog(session: Session, workspace_id: int) -> FieldCatalog:
+    definitions = session.exec(
+        select(CustomFieldDefinition).where(CustomFieldDefinition.workspace_id == workspace_id)
+    ).all()
+    labels = session.exec(select(Label).where(Label.workspace_id == workspace_id)).all()
+    return FieldCatalog.build(list(definitions), list(labels))
