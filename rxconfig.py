@@ -1,4 +1,8 @@
-"""Reflex configuration: the database and the state manager come from the environment."""
+"""Reflex configuration: the state manager comes from the environment (see settings.py).
+
+The database is not given to Reflex: cloodot_app.db owns the engine and Alembic owns the
+schema, so Reflex's own migration check (which cannot see the search index) stays out.
+"""
 
 import os
 
@@ -8,12 +12,15 @@ from cloodot_app.settings import settings
 
 config = rx.Config(
     app_name="cloodot_app",
-    db_url=settings.database_url,
     redis_url=settings.redis_url,
     telemetry_enabled=False,
     show_built_with_reflex=False,
     default_color_mode="light",
-    plugins=[rx.plugins.SitemapPlugin()],
     frontend_port=int(os.environ.get("FRONTEND_PORT", "3000")),
-
+    plugins=[
+        rx.plugins.SitemapPlugin(),
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium")
+        ),
+    ],
 )

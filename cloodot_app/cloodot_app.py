@@ -1,11 +1,28 @@
-"""The Reflex app."""
+"""The Reflex app: pages, the HTTP API beside them, and start-up (migrate, demo data)."""
+
+import logging
 
 import reflex as rx
 
+from cloodot_app import routes
+from cloodot_app.api import build_api
+from cloodot_app.pages.contacts import contacts_page
+from cloodot_app.startup import prepare_database
+from cloodot_app.state.contacts import ContactsState
 
-def index() -> rx.Component:
-    return rx.heading("Contacts")
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
+app = rx.App(
+    api_transformer=build_api(),
+    head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
+)
+app.register_lifespan_task(prepare_database)
 
-app = rx.App()
-app.add_page(index, route="/")
+for route in (routes.CONTACTS, routes.CONTACTS_ALL):
+    app.add_page(
+        contacts_page,
+        route=route,
+        title="All contacts · Cloodot",
+        on_load=ContactsState.load_from_url,
+    )

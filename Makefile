@@ -1,0 +1,41 @@
+# Cloodot Contacts. The two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+ENV := source scripts/env.sh &&
+
+.PHONY: run dev test test-unit test-e2e lint bench install clean
+
+## Start the app at http://localhost:3000 (SQLite, migrated, demo data on first run).
+run: install
+	$(ENV) python -m cloodot_app.startup
+	$(ENV) reflex run --env prod
+
+## The same with hot reload (frontend :3000, backend :8000).
+dev: install
+	$(ENV) python -m cloodot_app.startup
+	$(ENV) reflex run
+
+## The whole test suite: lint, services and filters (SQLite + PostgreSQL), state, browser.
+test: install
+	scripts/bootstrap.sh --browser
+	$(ENV) ruff check .
+	$(ENV) python -m pytest tests/unit tests/state -q -p no:cacheprovider
+	$(ENV) python -m pytest tests/e2e -q -p no:cacheprovider
+
+test-unit: install
+	$(ENV) python -m pytest tests/unit tests/state -q -p no:cacheprovider
+
+test-e2e: install
+	scripts/bootstrap.sh --browser
+	$(ENV) python -m pytest tests/e2e -q -p no:cacheprovider
+
+lint: install
+	$(ENV) ruff check . && ruff format --check .
+
+bench: install
+	$(ENV) python bench/query_bench.py --contacts 100000
+
+install:
+	@scripts/bootstrap.sh
+
+clean:
+	rm -rf .web .states data test-artifacts

@@ -1,0 +1,1 @@
+"""Small UI pieces, each named for what it shows."""

@@ -1,0 +1,295 @@
+"""The All Contacts table: toolbar, rows, cells and the pagination footer."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from cloodot_app.components.contact_bits import channel_icon, contact_avatar, relative_time
+from cloodot_app.state.contacts import ContactRow, ContactsState
+
+# ------------------------------------------------------------------- toolbar
+
+
+def search_box() -> rx.Component:
+    return rx.input(
+        rx.input.slot(rx.icon("search", size=16)),
+        rx.cond(
+            ContactsState.search != "",
+            rx.input.slot(
+                rx.icon_button(
+                    rx.icon("x", size=14),
+                    variant="ghost",
+                    size="1",
+                    on_click=ContactsState.clear_search,
+                    aria_label="Clear search",
+                )
+            ),
+        ),
+        placeholder="Search name, email or phone",
+        value=ContactsState.search,
+        on_change=ContactsState.set_search,
+        debounce_timeout=300,
+        aria_label="Search",
+        type="search",
+        width="320px",
+    )
+
+
+def contacts_toolbar() -> rx.Component:
+    return rx.hstack(
+        search_box(),
+        rx.spacer(),
+        align="center",
+        width="100%",
+        spacing="3",
+    )
+
+
+def page_header() -> rx.Component:
+    return rx.hstack(
+        rx.vstack(
+            rx.heading("All contacts", size="6"),
+            rx.text(
+                "Every person who wrote to your workspace, or was imported.",
+                color_scheme="gray",
+                size="2",
+            ),
+            spacing="1",
+        ),
+        rx.spacer(),
+        width="100%",
+        align="end",
+    )
+
+
+# ------------------------------------------------------------------- header
+
+
+def sortable_header(label: str, column: str) -> rx.Component:
+    is_sorted = ContactsState.sort == column
+    return rx.table.column_header_cell(
+        rx.button(
+            label,
+            rx.cond(
+                is_sorted,
+                rx.cond(
+                    ContactsState.descending,
+                    rx.icon("arrow_down", size=14),
+                    rx.icon("arrow_up", size=14),
+                ),
+                rx.icon("arrow_up_down", size=14, opacity="0.35"),
+            ),
+            variant="ghost",
+            color_scheme="gray",
+            high_contrast=True,
+            size="1",
+            on_click=ContactsState.sort_by(column),
+            aria_label=f"Sort by {label}",
+        ),
+        aria_sort=rx.cond(
+            is_sorted, rx.cond(ContactsState.descending, "descending", "ascending"), "none"
+        ),
+        white_space="nowrap",
+    )
+
+
+def table_header() -> rx.Component:
+    return rx.table.header(
+        rx.table.row(
+            sortable_header("Name", "name"),
+            sortable_header("Email", "email"),
+            sortable_header("Phone", "phone"),
+            sortable_header("Created At", "created_at"),
+            sortable_header("Last Interaction", "last_interaction_at"),
+            rx.table.column_header_cell("Campaign Opt-in", white_space="nowrap"),
+        )
+    )
+
+
+# ------------------------------------------------------------------- cells
+
+
+def name_cell(row: ContactRow) -> rx.Component:
+    return rx.table.row_header_cell(
+        rx.hstack(
+            contact_avatar(row),
+            rx.text(row.name, weight="medium", trim="both"),
+            channel_icon(row.channel),
+            align="center",
+            spacing="2",
+        ),
+        white_space="nowrap",
+    )
+
+
+def muted_or(value: rx.Var[str]) -> rx.Component:
+    return rx.cond(value != "", rx.text(value), rx.text("—", color_scheme="gray"))
+
+
+def last_interaction_cell(row: ContactRow) -> rx.Component:
+    preview = rx.hover_card.root(
+        rx.hover_card.trigger(rx.box(relative_time(row.last_interaction_at), cursor="default")),
+        rx.hover_card.content(
+            rx.vstack(
+                rx.hstack(
+                    rx.icon(
+                        rx.cond(
+                            row.last_message_direction == "incoming",
+                            "arrow_down_left",
+                            "arrow_up_right",
+                        ),
+                        size=14,
+                    ),
+                    rx.text(
+                        rx.cond(
+                            row.last_message_direction == "incoming",
+                            "Last message received",
+                            "Last message sent",
+                        ),
+                        size="1",
+                        weight="bold",
+                    ),
+                    channel_icon(row.channel),
+                    align="center",
+                    spacing="2",
+                ),
+                rx.text(row.last_message_text, size="2"),
+                spacing="2",
+            ),
+            max_width="320px",
+        ),
+    )
+    return rx.table.cell(
+        rx.cond(row.last_message_text != "", preview, relative_time(row.last_interaction_at)),
+        white_space="nowrap",
+    )
+
+
+def opt_in_cell(row: ContactRow) -> rx.Component:
+    return rx.table.cell(
+        rx.switch(
+            checked=row.campaign_opt_in,
+            on_change=lambda value: ContactsState.set_opt_in(row.id, value),
+            aria_label="Campaign opt-in for " + row.name,
+        )
+    )
+
+
+def contact_row(row: ContactRow) -> rx.Component:
+    return rx.table.row(
+        name_cell(row),
+        rx.table.cell(muted_or(row.email)),
+        rx.table.cell(muted_or(row.phone), white_space="nowrap"),
+        rx.table.cell(relative_time(row.created_at), white_space="nowrap"),
+        last_interaction_cell(row),
+        opt_in_cell(row),
+        key=row.id,
+        align="center",
+    )
+
+
+def empty_state() -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.vstack(
+                rx.icon("users", size=28, color=rx.color("gray", 9)),
+                rx.text("No contacts match", weight="bold"),
+                rx.cond(
+                    ContactsState.search != "",
+                    rx.button("Clear search", variant="soft", on_click=ContactsState.clear_search),
+                ),
+                align="center",
+                padding_y="40px",
+                spacing="2",
+            ),
+            col_span=6,
+        )
+    )
+
+
+def contacts_table() -> rx.Component:
+    return rx.box(
+        rx.table.root(
+            table_header(),
+            rx.table.body(
+                rx.cond(
+                    ContactsState.rows.length() > 0,
+                    rx.foreach(ContactsState.rows, contact_row),
+                    rx.cond(~ContactsState.loading, empty_state()),
+                )
+            ),
+            variant="surface",
+            size="2",
+            width="100%",
+            aria_label="Contacts",
+            aria_busy=ContactsState.loading,
+        ),
+        rx.cond(
+            ContactsState.error != "",
+            rx.callout(ContactsState.error, icon="triangle_alert", color_scheme="red"),
+        ),
+        width="100%",
+        overflow_x="auto",
+    )
+
+
+# ------------------------------------------------------------------- footer
+
+
+def page_number(item: rx.Var[str]) -> rx.Component:
+    return rx.cond(
+        item == "…",
+        rx.text("…", color_scheme="gray", padding_x="4px"),
+        rx.button(
+            item,
+            size="1",
+            variant=rx.cond(item == ContactsState.page.to_string(), "solid", "soft"),
+            on_click=ContactsState.go_to_page(item),
+            aria_label="Page " + item,
+            aria_current=rx.cond(item == ContactsState.page.to_string(), "page", "false"),
+        ),
+    )
+
+
+def pagination_footer() -> rx.Component:
+    return rx.hstack(
+        rx.text(ContactsState.range_label, size="2", color_scheme="gray", role="status"),
+        rx.spacer(),
+        rx.hstack(
+            rx.text("Rows per page", size="2", color_scheme="gray"),
+            rx.select(
+                ["10", "25", "50", "100"],
+                value=ContactsState.page_size.to_string(),
+                on_change=ContactsState.set_page_size,
+                size="1",
+                aria_label="Rows per page",
+            ),
+            align="center",
+            spacing="2",
+        ),
+        rx.hstack(
+            rx.button(
+                rx.icon("chevron_left", size=14),
+                "Previous",
+                size="1",
+                variant="soft",
+                disabled=ContactsState.page <= 1,
+                on_click=ContactsState.previous_page,
+            ),
+            rx.foreach(ContactsState.page_items, page_number),
+            rx.button(
+                "Next",
+                rx.icon("chevron_right", size=14),
+                size="1",
+                variant="soft",
+                disabled=ContactsState.page >= ContactsState.page_count,
+                on_click=ContactsState.next_page,
+            ),
+            align="center",
+            spacing="1",
+        ),
+        as_="footer",
+        width="100%",
+        align="center",
+        spacing="4",
+    )

@@ -1,0 +1,1 @@
+"""Pages: layout only; their state lives in cloodot_app/state/."""

@@ -1,0 +1,9 @@
+"""Every route of the app, page and HTTP, in one place."""
+
+CONTACTS = "/"
+CONTACTS_ALL = "/contacts"
+LEADS = "/contacts/leads"
+SEGMENTS = "/contacts/segments"
+
+API_CHANNEL_MESSAGES = "/api/channels/{channel}/messages"
+API_CONTACTS_EXPORT = "/api/contacts/export.csv"

@@ -1,0 +1,1 @@
+"""Reflex state: what one browser tab shows, and the events that change it."""

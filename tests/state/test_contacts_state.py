@@ -1,0 +1,91 @@
+"""ContactsState: each event handler changes the view and loads the right page."""
+
+from __future__ import annotations
+
+import pytest
+
+from cloodot_app.state.contacts import ContactsState, _page_items
+from tests.state.conftest import run
+
+
+@pytest.fixture
+def state(workspace):
+    state = ContactsState(_reflex_internal_init=True)
+    run(ContactsState.load, state)
+    return state
+
+
+def test_load_fills_one_page_and_the_total(state):
+    assert state.total == 23
+    assert len(state.rows) == 10
+    assert state.page_count == 3
+    assert state.loading is False
+    assert state.range_label == "1–10 of 23 contacts"
+
+
+def test_search_resets_to_page_one_and_narrows(state):
+    run(ContactsState.go_to_page, state, 3)
+    assert state.page == 3
+    assert run(ContactsState.set_search, state, "Person 2") is not None
+    assert state.page == 1
+    run(ContactsState.load, state)
+    assert {row.name for row in state.rows} == {"Person 2 Smith", "Person 20 Smith",
+                                                 "Person 21 Smith", "Person 22 Smith"}
+
+
+def test_sort_by_toggles_direction_on_the_same_column(state):
+    run(ContactsState.sort_by, state, "name")
+    run(ContactsState.load, state)
+    assert state.rows[0].name == "Person 0 Smith"
+    assert state.descending is False
+    run(ContactsState.sort_by, state, "name")
+    run(ContactsState.load, state)
+    assert state.rows[0].name == "Person 9 Smith"
+
+
+def test_sort_by_an_unknown_column_is_ignored(state):
+    run(ContactsState.sort_by, state, "password")
+    assert state.sort == "created_at"
+
+
+def test_paging_and_page_size(state):
+    run(ContactsState.next_page, state)
+    run(ContactsState.go_to_page, state, 2)
+    run(ContactsState.load, state)
+    assert state.range_label == "11–20 of 23 contacts"
+    run(ContactsState.go_to_page, state, 99)
+    assert state.page == 3
+    run(ContactsState.set_page_size, state, "25")
+    run(ContactsState.load, state)
+    assert (state.page, state.page_size, len(state.rows)) == (1, 25, 23)
+    run(ContactsState.set_page_size, state, "7")
+    assert state.page_size == 10
+
+
+def test_opt_in_switch_saves_and_updates_the_row(state):
+    contact_id = state.rows[0].id
+    run(ContactsState.set_opt_in, state, contact_id, True)
+    assert state.rows[0].campaign_opt_in is True
+    fresh = ContactsState(_reflex_internal_init=True)
+    run(ContactsState.load, fresh)
+    assert next(r for r in fresh.rows if r.id == contact_id).campaign_opt_in is True
+
+
+def test_opt_in_for_a_missing_contact_changes_nothing(state):
+    before = [row.campaign_opt_in for row in state.rows]
+    run(ContactsState.set_opt_in, state, 999999, True)
+    assert [row.campaign_opt_in for row in state.rows] == before
+
+
+@pytest.mark.parametrize(
+    ("page", "count", "expected"),
+    [
+        (1, 1, ["1"]),
+        (3, 7, ["1", "2", "3", "4", "5", "6", "7"]),
+        (1, 20, ["1", "2", "…", "19", "20"]),
+        (10, 20, ["1", "2", "…", "9", "10", "11", "…", "19", "20"]),
+        (20, 20, ["1", "2", "…", "19", "20"]),
+    ],
+)
+def test_page_numbers_use_ellipses_for_long_ranges(page, count, expected):
+    assert _page_items(page, count) == expected
