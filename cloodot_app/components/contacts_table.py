@@ -5,7 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from cloodot_app.components.contact_bits import channel_icon, contact_avatar, relative_time
-from cloodot_app.state.contacts import ContactRow, ContactsState
+from cloodot_app.components.filter_drawer import filter_chips, filter_drawer, filters_button
+from cloodot_app.state.contacts import ContactRow, ContactsState, SegmentChoice
+from cloodot_app.state.live import LiveState
 
 # ------------------------------------------------------------------- toolbar
 
@@ -35,14 +37,92 @@ def search_box() -> rx.Component:
     )
 
 
-def contacts_toolbar() -> rx.Component:
-    return rx.hstack(
-        search_box(),
-        rx.spacer(),
-        align="center",
-        width="100%",
-        spacing="3",
+def segment_selector() -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(placeholder="Segment", aria_label="Segment", min_width="200px"),
+        rx.select.content(
+            rx.select.item("All contacts (no segment)", value="0"),
+            rx.select.separator(),
+            rx.foreach(
+                ContactsState.segments,
+                lambda segment: rx.select.item(segment.name, value=segment.id.to_string()),
+            ),
+        ),
+        value=ContactsState.segment_id.to_string(),
+        on_change=ContactsState.select_segment,
     )
+
+
+def live_toggle() -> rx.Component:
+    return rx.el.label(
+        rx.hstack(
+            rx.switch(checked=LiveState.live, on_change=LiveState.set_live, aria_label="Live"),
+            rx.text("Live", size="2", weight="medium"),
+            rx.cond(
+                LiveState.live,
+                rx.text(
+                    "updated ",
+                    rx.moment(LiveState.last_refreshed, from_now=True, interval=5000),
+                    size="1",
+                    color_scheme="gray",
+                ),
+            ),
+            align="center",
+            spacing="2",
+        )
+    )
+
+
+def contacts_toolbar() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            search_box(),
+            filters_button(),
+            segment_selector(),
+            rx.spacer(),
+            live_toggle(),
+            align="center",
+            width="100%",
+            spacing="3",
+            wrap="wrap",
+        ),
+        filter_chips(),
+        filter_drawer(),
+        width="100%",
+        spacing="2",
+    )
+
+
+def _segment_banner(segment: SegmentChoice) -> rx.Component:
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("layers", size=16)),
+        rx.callout.text(
+            rx.hstack(
+                rx.text(
+                    rx.text.strong(segment.name),
+                    " segment: ",
+                    ContactsState.total.to_string(),
+                    rx.cond(ContactsState.total == 1, " contact matches", " contacts match"),
+                    rx.cond(segment.rules != "", " · " + segment.rules, ""),
+                ),
+                rx.spacer(),
+                rx.button(
+                    "Clear segment", size="1", variant="soft", on_click=ContactsState.clear_segment
+                ),
+                align="center",
+                width="100%",
+            )
+        ),
+        color_scheme=segment.color,
+        variant="surface",
+        width="100%",
+        role="status",
+        aria_label="Active segment",
+    )
+
+
+def segment_banner() -> rx.Component:
+    return rx.cond(ContactsState.segment_id > 0, _segment_banner(ContactsState.active_segment))
 
 
 def page_header() -> rx.Component:
@@ -195,8 +275,12 @@ def empty_state() -> rx.Component:
                 rx.icon("users", size=28, color=rx.color("gray", 9)),
                 rx.text("No contacts match", weight="bold"),
                 rx.cond(
-                    ContactsState.search != "",
-                    rx.button("Clear search", variant="soft", on_click=ContactsState.clear_search),
+                    ContactsState.has_filters,
+                    rx.button(
+                        "Clear search and filters",
+                        variant="soft",
+                        on_click=ContactsState.clear_filters,
+                    ),
                 ),
                 align="center",
                 padding_y="40px",
@@ -253,7 +337,13 @@ def page_number(item: rx.Var[str]) -> rx.Component:
 
 def pagination_footer() -> rx.Component:
     return rx.hstack(
-        rx.text(ContactsState.range_label, size="2", color_scheme="gray", role="status"),
+        rx.text(
+            ContactsState.range_label,
+            size="2",
+            color_scheme="gray",
+            role="status",
+            aria_label="Contacts found",
+        ),
         rx.spacer(),
         rx.hstack(
             rx.text("Rows per page", size="2", color_scheme="gray"),

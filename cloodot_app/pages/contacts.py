@@ -7,6 +7,7 @@ from cloodot_app.components.contacts_table import (
     contacts_toolbar,
     page_header,
     pagination_footer,
+    segment_banner,
 )
 from cloodot_app.components.layout import layout
 
@@ -15,6 +16,7 @@ def contacts_page() -> rx.Component:
     return layout(
         page_header(),
         contacts_toolbar(),
+        segment_banner(),
         contacts_table(),
         pagination_footer(),
     )

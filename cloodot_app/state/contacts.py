@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 import reflex as rx
 
 from cloodot_app.db import session_scope
 from cloodot_app.fieldtypes import FieldValueError
-from cloodot_app.filters import FilterError
+from cloodot_app.filters import FilterError, FilterSpec, describe_condition, validate_spec
 from cloodot_app.services import contacts as contacts_service
+from cloodot_app.services import segments as segments_service
 from cloodot_app.services.contacts import ContactQuery, NotFound
+from cloodot_app.services.workspaces import data_version, field_catalog
 from cloodot_app.state.workspace import current_workspace_id
 
 logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class SegmentChoice:
+    id: int = 0
+    name: str = ""
+    color: str = "blue"
+    rules: str = ""
+    problem: str = ""
 
 
 @dataclasses.dataclass
@@ -74,6 +87,21 @@ class ContactsState(rx.State):
     page_count: int = 1
     loading: bool = True
     error: str = ""
+    # The quick filter (a FilterSpec as JSON) and its conditions in words, for the chips.
+    filter_spec: dict[str, Any] = {"match": "all", "conditions": []}
+    filter_chips: list[str] = []
+    segment_id: int = 0  # 0: no segment
+    segments: list[SegmentChoice] = []
+    # Backend-only: the workspace data version the rows were read at (for Live mode).
+    _version: int = 0
+
+    @rx.var
+    def active_segment(self) -> SegmentChoice:
+        return next((s for s in self.segments if s.id == self.segment_id), SegmentChoice())
+
+    @rx.var
+    def has_filters(self) -> bool:
+        return bool(self.filter_chips) or self.search != ""
 
     # ----------------------------------------------------------------- derived
 
@@ -95,6 +123,8 @@ class ContactsState(rx.State):
     def _query(self) -> ContactQuery:
         return ContactQuery(
             search=self.search,
+            filter=FilterSpec.parse(self.filter_spec),
+            segment_id=self.segment_id or None,
             sort=self.sort,
             descending=self.descending,
             page=self.page,
@@ -112,20 +142,102 @@ class ContactsState(rx.State):
         self.page = _positive_int(params.get("page"), 1)
         size = _positive_int(params.get("size"), 10)
         self.page_size = size if size in contacts_service.PAGE_SIZES else 10
-        return ContactsState.load
+        self.segment_id = _positive_int(params.get("segment"), 0) if params.get("segment") else 0
+        try:
+            self.filter_spec = FilterSpec.parse(json.loads(params.get("f") or "{}")).model_dump(
+                mode="json"
+            )
+        except (ValueError, FilterError):
+            self.filter_spec = {"match": "all", "conditions": []}
+        return [ContactsState.load_segments, ContactsState.load]
+
+    @rx.event
+    async def load_segments(self):
+        segments = await rx.run_in_thread(_fetch_segments)
+        self.segments = [SegmentChoice(**{k: s[k] for k in ("id", "name", "color", "rules",
+                                                            "problem")}) for s in segments]
+
+    async def _refresh(self) -> None:
+        """Re-read the current page in place (Live mode): page and selection are kept."""
+        query = self._query()
+        try:
+            page, chips, version = await rx.run_in_thread(lambda: _fetch_page(query))
+        except (FilterError, NotFound):
+            return
+        self.rows = [ContactRow.from_service(row) for row in page.rows]
+        self.total, self.page, self.page_count = page.total, page.page, page.page_count
+        self._version = version
 
     @rx.event(supersedes=True)
     async def load(self):
         self.loading = True
         query = self._query()
         try:
-            page = await rx.run_in_thread(lambda: _fetch_page(query))
+            page, chips, version = await rx.run_in_thread(lambda: _fetch_page(query))
         except (FilterError, NotFound) as error:
+            self.rows, self.total, self.page_count = [], 0, 1
             self.error, self.loading = str(error), False
             return
         self.rows = [ContactRow.from_service(row) for row in page.rows]
         self.total, self.page, self.page_count = page.total, page.page, page.page_count
+        self.filter_chips = chips
         self.error, self.loading = "", False
+        self._version = version
+        return rx.call_script(f"window.history.replaceState(null, '', {json.dumps(self._url())})")
+
+    def _url(self) -> str:
+        params: dict[str, Any] = {}
+        if self.search:
+            params["q"] = self.search
+        if self.segment_id:
+            params["segment"] = self.segment_id
+        if self.filter_spec.get("conditions"):
+            params["f"] = json.dumps(self.filter_spec, separators=(",", ":"))
+        if (self.sort, self.descending) != ("created_at", True):
+            params["sort"] = ("-" if self.descending else "") + self.sort
+        if self.page > 1:
+            params["page"] = self.page
+        if self.page_size != 10:
+            params["size"] = self.page_size
+        return self.router.url.path + ("?" + urlencode(params) if params else "")
+
+    # ----------------------------------------------------------------- filters and segments
+
+    @rx.event
+    def apply_filter(self, spec: dict[str, Any]):
+        self.filter_spec = spec
+        self.page = 1
+        return ContactsState.load
+
+    @rx.event
+    def remove_chip(self, index: int):
+        conditions = list(self.filter_spec.get("conditions", []))
+        if 0 <= index < len(conditions):
+            conditions.pop(index)
+        self.filter_spec = {**self.filter_spec, "conditions": conditions}
+        self.page = 1
+        return ContactsState.load
+
+    @rx.event
+    def clear_filters(self):
+        self.search = ""
+        self.filter_spec = {"match": "all", "conditions": []}
+        self.page = 1
+        return ContactsState.load
+
+    @rx.event
+    def select_segment(self, value: str):
+        """Apply a saved segment: search and quick filters clear, so the rows are exactly
+        the segment's definition."""
+        self.segment_id = _positive_int(value, 0)
+        self.search = ""
+        self.filter_spec = {"match": "all", "conditions": []}
+        self.page = 1
+        return ContactsState.load
+
+    @rx.event
+    def clear_segment(self):
+        return ContactsState.select_segment("0")
 
     # ----------------------------------------------------------------- view changes
 
@@ -197,9 +309,26 @@ def _positive_int(value: Any, default: int) -> int:
     return number if number >= 1 else default
 
 
-def _fetch_page(query: ContactQuery) -> contacts_service.Page:
+def _fetch_page(query: ContactQuery) -> tuple[contacts_service.Page, list[str], int]:
+    """The page, the quick filter in words, and the data version it was read at."""
+    workspace_id = current_workspace_id()
     with session_scope() as session:
-        return contacts_service.list_contacts(session, current_workspace_id(), query)
+        version = data_version(session, workspace_id)
+        page = contacts_service.list_contacts(session, workspace_id, query)
+        catalog = field_catalog(session, workspace_id)
+        spec = validate_spec(query.filter, catalog)
+        chips = [describe_condition(c, catalog) for c in spec.conditions]
+        return page, chips, version
+
+
+def _fetch_segments() -> list[dict[str, Any]]:
+    with session_scope() as session:
+        return segments_service.list_segments(session, current_workspace_id())
+
+
+def current_data_version() -> int:
+    with session_scope() as session:
+        return data_version(session, current_workspace_id())
 
 
 def _update_field(contact_id: int, field: str, value: Any) -> Any:
