@@ -15,6 +15,7 @@ logging.getLogger("alembic").setLevel(logging.WARNING)
 
 app = rx.App(
     api_transformer=build_api(),
+    stylesheets=["/styles.css"],
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
 )
 app.register_lifespan_task(prepare_database)

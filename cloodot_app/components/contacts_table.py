@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cloodot_app.components.cells import custom_field_cell, editable_text
 from cloodot_app.components.contact_bits import channel_icon, contact_avatar, relative_time
 from cloodot_app.components.filter_drawer import filter_chips, filter_drawer, filters_button
+from cloodot_app.state.columns import ColumnChoice
 from cloodot_app.state.contacts import ContactRow, ContactsState, SegmentChoice
+from cloodot_app.state.contact_drawer import ContactDrawerState
 from cloodot_app.state.live import LiveState
 
 # ------------------------------------------------------------------- toolbar
@@ -73,6 +76,50 @@ def live_toggle() -> rx.Component:
     )
 
 
+def _column_option(column: ColumnChoice) -> rx.Component:
+    column_id = column.entity + ":" + column.key
+    return rx.el.label(
+        rx.hstack(
+            rx.checkbox(
+                checked=ContactsState.visible_ids.contains(column_id),
+                on_change=lambda checked: ContactsState.toggle_column(column_id, checked),
+            ),
+            rx.text(column.label, size="2"),
+            rx.cond(
+                column.entity == "conversation",
+                rx.badge("conversation", size="1", variant="soft", color_scheme="gray"),
+            ),
+            align="center",
+            spacing="2",
+        )
+    )
+
+
+def column_chooser() -> rx.Component:
+    return rx.popover.root(
+        rx.popover.trigger(
+            rx.button(rx.icon("columns_3", size=16), "Columns", variant="soft", color_scheme="gray")
+        ),
+        rx.popover.content(
+            rx.vstack(
+                rx.text("Contact fields", size="1", weight="bold", color_scheme="gray"),
+                rx.foreach(
+                    ContactsState.columns,
+                    lambda c: rx.cond(c.entity == "contact", _column_option(c)),
+                ),
+                rx.text("Conversation fields (read-only)", size="1", weight="bold",
+                        color_scheme="gray", margin_top="8px"),
+                rx.foreach(
+                    ContactsState.columns,
+                    lambda c: rx.cond(c.entity == "conversation", _column_option(c)),
+                ),
+                spacing="2",
+            ),
+            aria_label="Columns",
+        ),
+    )
+
+
 def contacts_toolbar() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -81,6 +128,7 @@ def contacts_toolbar() -> rx.Component:
             segment_selector(),
             rx.spacer(),
             live_toggle(),
+            column_chooser(),
             align="center",
             width="100%",
             spacing="3",
@@ -176,12 +224,27 @@ def sortable_header(label: str, column: str) -> rx.Component:
 def table_header() -> rx.Component:
     return rx.table.header(
         rx.table.row(
+            rx.table.column_header_cell(
+                rx.checkbox(
+                    checked=ContactsState.page_selected,
+                    on_change=ContactsState.toggle_page,
+                    aria_label="Select all contacts on this page",
+                ),
+                width="36px",
+            ),
             sortable_header("Name", "name"),
             sortable_header("Email", "email"),
             sortable_header("Phone", "phone"),
             sortable_header("Created At", "created_at"),
             sortable_header("Last Interaction", "last_interaction_at"),
             rx.table.column_header_cell("Campaign Opt-in", white_space="nowrap"),
+            rx.foreach(
+                ContactsState.visible_columns,
+                lambda column: rx.table.column_header_cell(
+                    column.label, white_space="nowrap"
+                ),
+            ),
+            rx.table.column_header_cell(rx.text("Actions", class_name="rt-sr-only")),
         )
     )
 
@@ -190,10 +253,19 @@ def table_header() -> rx.Component:
 
 
 def name_cell(row: ContactRow) -> rx.Component:
+    """Clicking the name opens the contact details drawer."""
     return rx.table.row_header_cell(
         rx.hstack(
             contact_avatar(row),
-            rx.text(row.name, weight="medium", trim="both"),
+            rx.link(
+                row.name,
+                on_click=ContactDrawerState.open_contact(row.id),
+                weight="medium",
+                high_contrast=True,
+                underline="hover",
+                cursor="pointer",
+                aria_label="Open " + row.name,
+            ),
             channel_icon(row.channel),
             align="center",
             spacing="2",
@@ -201,9 +273,6 @@ def name_cell(row: ContactRow) -> rx.Component:
         white_space="nowrap",
     )
 
-
-def muted_or(value: rx.Var[str]) -> rx.Component:
-    return rx.cond(value != "", rx.text(value), rx.text("—", color_scheme="gray"))
 
 
 def last_interaction_cell(row: ContactRow) -> rx.Component:
@@ -255,16 +324,41 @@ def opt_in_cell(row: ContactRow) -> rx.Component:
     )
 
 
+def select_cell(row: ContactRow) -> rx.Component:
+    return rx.table.cell(
+        rx.checkbox(
+            checked=ContactsState.selected_ids.contains(row.id),
+            on_change=lambda checked: ContactsState.toggle_row(row.id, checked),
+            aria_label="Select " + row.name,
+        )
+    )
+
+
+def actions_cell(row: ContactRow) -> rx.Component:
+    return rx.table.cell(
+        rx.icon_button(
+            rx.icon("pencil", size=14),
+            variant="ghost",
+            on_click=ContactDrawerState.open_contact(row.id),
+            aria_label="Edit " + row.name,
+        )
+    )
+
+
 def contact_row(row: ContactRow) -> rx.Component:
     return rx.table.row(
+        select_cell(row),
         name_cell(row),
-        rx.table.cell(muted_or(row.email)),
-        rx.table.cell(muted_or(row.phone), white_space="nowrap"),
+        rx.table.cell(editable_text(row, "email", row.email, "Email", "email")),
+        rx.table.cell(editable_text(row, "phone", row.phone, "Phone", "tel"), white_space="nowrap"),
         rx.table.cell(relative_time(row.created_at), white_space="nowrap"),
         last_interaction_cell(row),
         opt_in_cell(row),
+        rx.foreach(ContactsState.visible_columns, lambda column: custom_field_cell(row, column)),
+        actions_cell(row),
         key=row.id,
         align="center",
+        data_selected=ContactsState.selected_ids.contains(row.id),
     )
 
 
@@ -286,7 +380,7 @@ def empty_state() -> rx.Component:
                 padding_y="40px",
                 spacing="2",
             ),
-            col_span=6,
+            col_span=20,
         )
     )
 

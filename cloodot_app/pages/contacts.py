@@ -2,6 +2,12 @@
 
 import reflex as rx
 
+from cloodot_app.components.bulk_actions import (
+    bulk_action_bar,
+    delete_dialog,
+    select_all_matching_offer,
+)
+from cloodot_app.components.contact_drawer import contact_drawer
 from cloodot_app.components.contacts_table import (
     contacts_table,
     contacts_toolbar,
@@ -17,6 +23,10 @@ def contacts_page() -> rx.Component:
         page_header(),
         contacts_toolbar(),
         segment_banner(),
+        select_all_matching_offer(),
         contacts_table(),
         pagination_footer(),
+        bulk_action_bar(),
+        delete_dialog(),
+        contact_drawer(),
     )

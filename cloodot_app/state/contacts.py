@@ -17,6 +17,9 @@ from cloodot_app.services import contacts as contacts_service
 from cloodot_app.services import segments as segments_service
 from cloodot_app.services.contacts import ContactQuery, NotFound
 from cloodot_app.services.workspaces import data_version, field_catalog
+from cloodot_app.state.columns import ColumnsMixin
+from cloodot_app.state.inline_edit import InlineEditMixin, MultiSelectEditMixin
+from cloodot_app.state.selection import SelectionMixin
 from cloodot_app.state.workspace import current_workspace_id
 
 logger = logging.getLogger(__name__)
@@ -51,11 +54,14 @@ class ContactRow:
     labels: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     custom_fields: dict[str, str] = dataclasses.field(default_factory=dict)
     conversation_fields: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Multi-select values as lists, for the multi-select editors.
+    multi_values: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_service(cls, row: dict[str, Any]) -> ContactRow:
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in row.items() if k in names})
+        multi = {k: v for k, v in (row.get("custom_values") or {}).items() if isinstance(v, list)}
+        return cls(**{k: v for k, v in row.items() if k in names}, multi_values=multi)
 
 
 def _page_items(page: int, page_count: int) -> list[str]:
@@ -74,8 +80,10 @@ def _page_items(page: int, page_count: int) -> list[str]:
     return items
 
 
-class ContactsState(rx.State):
-    """The All Contacts table."""
+class ContactsState(
+    SelectionMixin, InlineEditMixin, MultiSelectEditMixin, ColumnsMixin, rx.State
+):
+    """The All Contacts table: the view, one page of rows, and what is done to them."""
 
     search: str = ""
     sort: str = "created_at"
@@ -149,7 +157,7 @@ class ContactsState(rx.State):
             )
         except (ValueError, FilterError):
             self.filter_spec = {"match": "all", "conditions": []}
-        return [ContactsState.load_segments, ContactsState.load]
+        return [ContactsState.load_segments, ContactsState.load_columns, ContactsState.load]
 
     @rx.event
     async def load_segments(self):
@@ -167,6 +175,11 @@ class ContactsState(rx.State):
         self.rows = [ContactRow.from_service(row) for row in page.rows]
         self.total, self.page, self.page_count = page.total, page.page, page.page_count
         self._version = version
+
+    @rx.event
+    async def reload_rows(self):
+        """Re-read the page after an edit made elsewhere (the details drawer)."""
+        await self._refresh()
 
     @rx.event(supersedes=True)
     async def load(self):

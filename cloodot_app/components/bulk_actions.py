@@ -1,0 +1,126 @@
+"""Bulk actions: the selection bar at the bottom and the informed delete confirmation."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from cloodot_app.state.contacts import ContactsState
+
+
+def select_all_matching_offer() -> rx.Component:
+    """After the page's header checkbox: offer every contact the view matches."""
+    return rx.cond(
+        ContactsState.page_selected & ~ContactsState.all_matching
+        & (ContactsState.total > ContactsState.rows.length()),
+        rx.callout.root(
+            rx.callout.text(
+                "All ",
+                ContactsState.rows.length().to_string(),
+                " contacts on this page are selected. ",
+                rx.link(
+                    "Select all " + ContactsState.total.to_string() + " contacts that match",
+                    on_click=ContactsState.select_all_matching,
+                    href="#",
+                    weight="bold",
+                ),
+            ),
+            size="1",
+            variant="surface",
+            width="100%",
+        ),
+        rx.cond(
+            ContactsState.all_matching,
+            rx.callout.root(
+                rx.callout.text(
+                    "All ",
+                    ContactsState.total.to_string(),
+                    " contacts that match are selected. ",
+                    rx.link("Clear selection", on_click=ContactsState.clear_selection, href="#"),
+                ),
+                size="1",
+                variant="surface",
+                width="100%",
+            ),
+        ),
+    )
+
+
+def bulk_action_bar() -> rx.Component:
+    return rx.cond(
+        ContactsState.selected_count > 0,
+        rx.hstack(
+            rx.text(
+                ContactsState.selected_count.to_string(),
+                rx.cond(ContactsState.selected_count == 1, " contact selected", " contacts selected"),
+                weight="medium",
+            ),
+            rx.button("Clear selection", variant="soft", color_scheme="gray",
+                      on_click=ContactsState.clear_selection),
+            rx.button(rx.icon("trash_2", size=14), "Delete", color_scheme="red",
+                      on_click=ContactsState.open_delete),
+            position="fixed",
+            bottom="24px",
+            left="50%",
+            transform="translateX(-50%)",
+            padding="10px 16px",
+            border_radius="10px",
+            box_shadow="0 8px 30px rgba(0,0,0,0.18)",
+            background=rx.color("gray", 1),
+            border=f"1px solid {rx.color('gray', 6)}",
+            align="center",
+            spacing="3",
+            z_index="20",
+            role="region",
+            aria_label="Bulk actions",
+        ),
+    )
+
+
+def delete_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(
+                "Delete ",
+                ContactsState.delete_count.to_string(),
+                rx.cond(ContactsState.delete_count == 1, " contact?", " contacts?"),
+            ),
+            rx.alert_dialog.description(
+                rx.vstack(
+                    rx.text(
+                        rx.text.strong(ContactsState.delete_with_conversations.to_string()),
+                        rx.cond(
+                            ContactsState.delete_with_conversations == 1,
+                            " has conversations",
+                            " have conversations",
+                        ),
+                        " (their conversation history will be deleted too).",
+                    ),
+                    rx.text(
+                        rx.text.strong(ContactsState.delete_without_conversations.to_string()),
+                        rx.cond(
+                            ContactsState.delete_without_conversations == 1,
+                            " has no conversations.",
+                            " have no conversations.",
+                        ),
+                    ),
+                    rx.text("Deleting is permanent and cannot be undone.", weight="bold"),
+                    spacing="2",
+                ),
+                size="2",
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.button(
+                    "Delete permanently",
+                    color_scheme="red",
+                    loading=ContactsState.deleting,
+                    on_click=ContactsState.confirm_delete,
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="16px",
+            ),
+        ),
+        open=ContactsState.delete_open,
+        on_open_change=ContactsState.set_delete_open,
+    )

@@ -1,0 +1,124 @@
+"""Table cells that edit in place, one editor per field type."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from cloodot_app.state.columns import ColumnChoice
+from cloodot_app.state.contacts import ContactRow, ContactsState
+
+
+def _shown_value(value: rx.Var[str]) -> rx.Component:
+    return rx.cond(value != "", rx.text(value, as_="span"), rx.text("—", as_="span", color_scheme="gray"))
+
+
+def editable_text(
+    row: ContactRow, field: rx.Var[str] | str, value: rx.Var[str], label, input_type: str = "text"
+) -> rx.Component:
+    """Click to edit; Enter or click-away saves; Escape cancels; an invalid value stays
+    in the editor with the reason, and nothing is saved."""
+    cell_id = row.id.to_string() + ":" + field
+    return rx.cond(
+        ContactsState.editing_cell == cell_id,
+        rx.vstack(
+            rx.input(
+                value=ContactsState.edit_value,
+                on_change=ContactsState.set_edit_value,
+                on_key_down=ContactsState.on_edit_key,
+                on_blur=ContactsState.save_edit,
+                auto_focus=True,
+                type=input_type,
+                size="1",
+                aria_label="Edit " + label,
+                aria_invalid=ContactsState.edit_error != "",
+                color_scheme=rx.cond(ContactsState.edit_error != "", "red", "indigo"),
+                min_width="160px",
+            ),
+            rx.cond(
+                ContactsState.edit_error != "",
+                rx.text(ContactsState.edit_error, color_scheme="red", size="1", role="alert",
+                        max_width="260px"),
+            ),
+            spacing="1",
+        ),
+        rx.el.button(
+            _shown_value(value),
+            on_click=ContactsState.start_edit(row.id, field, value),
+            aria_label=label + ": " + rx.cond(value != "", value, "empty") + " (click to edit)",
+            class_name="cell-edit",
+        ),
+    )
+
+
+def select_editor(row: ContactRow, column: ColumnChoice) -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(placeholder="—", variant="ghost", aria_label=column.label),
+        rx.select.content(
+            rx.select.item("— none —", value="__none__"),
+            rx.foreach(column.options, lambda option: rx.select.item(option, value=option)),
+        ),
+        value=rx.cond(row.custom_fields[column.key] != "", row.custom_fields[column.key], "__none__"),
+        on_change=lambda value: ContactsState.save_value(
+            row.id, "cf." + column.key, rx.cond(value == "__none__", "", value)
+        ),
+        size="1",
+    )
+
+
+def multi_select_editor(row: ContactRow, column: ColumnChoice) -> rx.Component:
+    chosen = row.multi_values[column.key].to(list[str])
+    return rx.popover.root(
+        rx.popover.trigger(
+            rx.el.button(
+                _shown_value(row.custom_fields[column.key]),
+                aria_label=column.label + ": " + row.custom_fields[column.key] + " (click to edit)",
+                class_name="cell-edit",
+            )
+        ),
+        rx.popover.content(
+            rx.vstack(
+                rx.foreach(
+                    column.options,
+                    lambda option: rx.el.label(
+                        rx.hstack(
+                            rx.checkbox(
+                                checked=chosen.contains(option),
+                                on_change=lambda checked: ContactsState.toggle_multi(
+                                    row.id, column.key, option, checked
+                                ),
+                            ),
+                            rx.text(option, size="2"),
+                            align="center",
+                            spacing="2",
+                        )
+                    ),
+                ),
+                spacing="2",
+            ),
+            aria_label=column.label,
+        ),
+    )
+
+
+def custom_field_cell(row: ContactRow, column: ColumnChoice) -> rx.Component:
+    field = "cf." + column.key
+    value = row.custom_fields[column.key].to(str)
+    editor = rx.match(
+        column.type,
+        ("select", select_editor(row, column)),
+        ("multi_select", multi_select_editor(row, column)),
+        ("number", editable_text(row, field, value, column.label, "number")),
+        ("date", editable_text(row, field, value, column.label, "date")),
+        ("email", editable_text(row, field, value, column.label, "email")),
+        ("url", editable_text(row, field, value, column.label, "url")),
+        ("phone", editable_text(row, field, value, column.label, "tel")),
+        editable_text(row, field, value, column.label),
+    )
+    return rx.table.cell(
+        rx.cond(
+            column.entity == "conversation",
+            _shown_value(row.conversation_fields[column.key].to(str)),
+            editor,
+        ),
+        white_space="nowrap",
+    )

@@ -1,0 +1,257 @@
+"""The Contact Details drawer: profile, labels, custom fields and recent conversations."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from cloodot_app.components.contact_bits import (
+    channel_icon,
+    channel_name,
+    contact_avatar,
+    label_badges,
+    relative_time,
+)
+from cloodot_app.state.contact_drawer import ContactDrawerState, ConversationCard, DrawerField
+
+INPUT_TYPES = {"email": "email", "phone": "tel", "url": "url", "number": "number", "date": "date"}
+
+
+def _text_input(field: DrawerField, index, input_type: str) -> rx.Component:
+    return rx.input(
+        value=field.value,
+        on_change=lambda value: ContactDrawerState.set_field_value(index, value),
+        on_blur=lambda _value: ContactDrawerState.save_field(index),
+        type=input_type,
+        aria_label=field.label,
+        aria_invalid=field.error != "",
+        color_scheme=rx.cond(field.error != "", "red", "indigo"),
+        width="100%",
+    )
+
+
+def _field_editor(field: DrawerField, index) -> rx.Component:
+    return rx.match(
+        field.type,
+        (
+            "select",
+            rx.select.root(
+                rx.select.trigger(placeholder="—", aria_label=field.label, width="100%"),
+                rx.select.content(
+                    rx.select.item("— none —", value="__none__"),
+                    rx.foreach(field.options, lambda o: rx.select.item(o, value=o)),
+                ),
+                value=rx.cond(field.value != "", field.value, "__none__"),
+                on_change=lambda v: ContactDrawerState.save_field(
+                    index, rx.cond(v == "__none__", "", v)
+                ),
+            ),
+        ),
+        (
+            "multi_select",
+            rx.flex(
+                rx.foreach(
+                    field.options,
+                    lambda option: rx.el.label(
+                        rx.hstack(
+                            rx.checkbox(
+                                checked=field.chosen.contains(option),
+                                on_change=lambda checked: ContactDrawerState.toggle_multi(
+                                    index, option, checked
+                                ),
+                            ),
+                            rx.text(option, size="2"),
+                            spacing="1",
+                            align="center",
+                        )
+                    ),
+                ),
+                wrap="wrap",
+                gap="3",
+                role="group",
+                aria_label=field.label,
+            ),
+        ),
+        *[(kind, _text_input(field, index, input_type)) for kind, input_type in INPUT_TYPES.items()
+          if kind != "phone"],
+        ("phone", _text_input(field, index, "tel")),
+        _text_input(field, index, "text"),
+    )
+
+
+def _field_row(field: DrawerField, index) -> rx.Component:
+    return rx.vstack(
+        rx.text(field.label, size="1", weight="bold", color_scheme="gray", as_="div"),
+        _field_editor(field, index),
+        rx.cond(
+            field.error != "",
+            rx.text(field.error, color_scheme="red", size="1", role="alert"),
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _labels_section() -> rx.Component:
+    return rx.vstack(
+        rx.text("Labels", size="1", weight="bold", color_scheme="gray"),
+        rx.flex(
+            rx.foreach(
+                ContactDrawerState.labels,
+                lambda label: rx.badge(
+                    label.name,
+                    rx.icon_button(
+                        rx.icon("x", size=10),
+                        size="1",
+                        variant="ghost",
+                        on_click=ContactDrawerState.remove_label(label.id),
+                        aria_label="Remove label " + label.name,
+                    ),
+                    color_scheme=label.color,
+                    variant="soft",
+                    size="2",
+                ),
+            ),
+            rx.cond(
+                ContactDrawerState.addable_labels.length() > 0,
+                rx.select.root(
+                    rx.select.trigger(placeholder="Add label", aria_label="Add label"),
+                    rx.select.content(
+                        rx.foreach(
+                            ContactDrawerState.addable_labels,
+                            lambda label: rx.select.item(label.name, value=label.id.to_string()),
+                        )
+                    ),
+                    value="",
+                    on_change=ContactDrawerState.add_label,
+                    size="1",
+                ),
+            ),
+            wrap="wrap",
+            gap="2",
+            align="center",
+        ),
+        width="100%",
+    )
+
+
+def _message(message) -> rx.Component:
+    incoming = message["direction"] == "incoming"
+    return rx.box(
+        rx.text(message["text"], size="2"),
+        rx.text(relative_time(message["sent_at"]), size="1", color_scheme="gray"),
+        background=rx.cond(incoming, rx.color("gray", 3), rx.color("indigo", 3)),
+        padding="6px 10px",
+        border_radius="8px",
+        align_self=rx.cond(incoming, "flex-start", "flex-end"),
+        max_width="85%",
+    )
+
+
+def _conversation(conversation: ConversationCard) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                channel_icon(conversation.channel),
+                rx.text(channel_name(conversation.channel), weight="medium", size="2"),
+                rx.badge(
+                    conversation.status,
+                    color_scheme=rx.match(
+                        conversation.status, ("open", "green"), ("pending", "amber"), "gray"
+                    ),
+                ),
+                rx.spacer(),
+                rx.text(relative_time(conversation.updated_at), size="1", color_scheme="gray"),
+                align="center",
+                width="100%",
+            ),
+            label_badges(conversation.labels),
+            rx.foreach(
+                conversation.fields,
+                lambda f: rx.text(rx.text.strong(f["label"] + ": "), f["value"], size="1"),
+            ),
+            rx.vstack(rx.foreach(conversation.messages, _message), width="100%", spacing="1"),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _profile_header() -> rx.Component:
+    return rx.hstack(
+        contact_avatar(ContactDrawerState, size="5"),
+        rx.vstack(
+            rx.drawer.title(rx.heading(ContactDrawerState.name, size="5")),
+            rx.hstack(
+                channel_icon(ContactDrawerState.channel),
+                rx.text(channel_name(ContactDrawerState.channel), size="2", color_scheme="gray"),
+                align="center",
+                spacing="1",
+            ),
+            rx.text("Created ", relative_time(ContactDrawerState.created_at), " · last interaction ",
+                    relative_time(ContactDrawerState.last_interaction_at, "never"),
+                    size="1", color_scheme="gray"),
+            spacing="1",
+        ),
+        rx.spacer(),
+        rx.drawer.close(rx.icon_button(rx.icon("x", size=16), variant="ghost", aria_label="Close")),
+        align="start",
+        width="100%",
+    )
+
+
+def contact_drawer() -> rx.Component:
+    return rx.drawer.root(
+        rx.drawer.overlay(z_index="50", position="fixed", inset="0",
+                          background="rgba(0, 0, 0, 0.25)"),
+        rx.drawer.portal(
+            rx.drawer.content(
+                rx.cond(
+                    ContactDrawerState.error != "",
+                    rx.callout(ContactDrawerState.error, icon="triangle_alert", color_scheme="red"),
+                    rx.vstack(
+                        _profile_header(),
+                        rx.el.label(
+                            rx.hstack(
+                                rx.switch(
+                                    checked=ContactDrawerState.campaign_opt_in,
+                                    on_change=ContactDrawerState.set_opt_in,
+                                ),
+                                rx.text("Campaign opt-in", size="2"),
+                                align="center",
+                                spacing="2",
+                            )
+                        ),
+                        _labels_section(),
+                        rx.separator(),
+                        rx.heading("Fields", size="3"),
+                        rx.foreach(ContactDrawerState.fields, _field_row),
+                        rx.separator(),
+                        rx.heading("Recent conversations", size="3"),
+                        rx.cond(
+                            ContactDrawerState.conversations.length() > 0,
+                            rx.foreach(ContactDrawerState.conversations, _conversation),
+                            rx.text("No conversations yet.", size="2", color_scheme="gray"),
+                        ),
+                        spacing="3",
+                        width="100%",
+                    ),
+                ),
+                position="fixed",
+                top="0",
+                right="0",
+                left="auto",
+                height="100%",
+                width="min(520px, 100vw)",
+                padding="24px",
+                overflow_y="auto",
+                background_color=rx.color("gray", 1),
+                z_index="60",
+                role="dialog",
+                aria_label="Contact details",
+            )
+        ),
+        direction="right",
+        open=ContactDrawerState.is_open,
+        on_open_change=ContactDrawerState.set_open,
+    )
