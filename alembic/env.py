@@ -1,9 +1,9 @@
 """Alembic environment: migrates whatever DATABASE_URL (or the caller's URL) points at."""
 
-from alembic import context
 from sqlmodel import SQLModel
 
 import cloodot_app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from alembic import context
 from cloodot_app.db import make_engine
 from cloodot_app.settings import settings
 

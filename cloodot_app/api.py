@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 from cloodot_app import routes
 from cloodot_app.db import session_scope
+from cloodot_app.services import export
 from cloodot_app.services.ingestion import IncomingMessage, UnknownChannel, ingest_message
 from cloodot_app.services.workspaces import workspace_by_token
+from cloodot_app.settings import settings
 
 logger = logging.getLogger(__name__)
 
@@ -80,9 +83,44 @@ async def post_channel_message(request: Request) -> JSONResponse:
     )
 
 
+async def get_contacts_export(request: Request):
+    """GET /api/contacts/export.csv?ticket=… — stream a CSV export.
+
+    The workspace and options come only from the signed ticket the app made for this
+    export (services.export.make_ticket), never from other query parameters.
+    """
+    try:
+        workspace_id, options = export.read_ticket(
+            request.query_params.get("ticket", ""), export.ticket_secret()
+        )
+    except export.TicketError as error:
+        return _error(403, str(error))
+
+    def count() -> int:
+        with session_scope() as session:
+            return export.validate_export(session, workspace_id, options, settings.export_max_rows)
+
+    try:
+        rows = await run_in_threadpool(count)
+    except export.ExportError as error:
+        return _error(400, str(error))
+    filename = export.export_filename(datetime.now(UTC).date())
+    chunks = export.export_rows(session_scope, workspace_id, options, promised_rows=rows)
+    return StreamingResponse(
+        iterate_in_threadpool(chunks),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Export-Rows": str(rows),
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 def build_api() -> Starlette:
     return Starlette(
         routes=[
             Route(routes.API_CHANNEL_MESSAGES, post_channel_message, methods=["POST"]),
+            Route(routes.API_CONTACTS_EXPORT, get_contacts_export, methods=["GET"]),
         ]
     )

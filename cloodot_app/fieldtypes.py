@@ -76,7 +76,9 @@ class EmailType(FieldType):
 
     def clean(self, value: str, options: list[str]) -> str:
         try:
-            return validate_email(value, check_deliverability=False).normalized
+            # Lower-cased whole: mail providers ignore case, and a channel that sends
+            # "Ana@X.com" must find the contact saved as "ana@x.com".
+            return validate_email(value, check_deliverability=False).normalized.lower()
         except EmailNotValidError as error:
             raise FieldValueError(f"That is not a valid email address: {error}") from None
 
@@ -133,7 +135,13 @@ class MultiSelectType(FieldType):
     def validate(self, raw: Any, options: list[str] | None = None) -> Any:
         if _blank(raw):
             return None
-        values = [v.strip() for v in raw.split(",")] if isinstance(raw, str) else list(raw)
+        if isinstance(raw, str):
+            values = [v.strip() for v in raw.split(",")]
+        elif isinstance(raw, list | tuple | set | frozenset):
+            values = list(raw)
+        else:
+            # A number, a boolean, an object: not something to pick options from.
+            raise FieldValueError(f"Choose from the options: {', '.join(options or [])}.")
         chosen: list[str] = []
         for value in values:
             if not isinstance(value, str) or value not in (options or []):

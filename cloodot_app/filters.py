@@ -8,6 +8,7 @@ bad spec is a readable `FilterError`, never SQL.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -171,9 +172,7 @@ class FieldCatalog:
     fields: dict[str, FieldInfo]
 
     @classmethod
-    def build(
-        cls, definitions: list[CustomFieldDefinition], labels: list[Label]
-    ) -> FieldCatalog:
+    def build(cls, definitions: list[CustomFieldDefinition], labels: list[Label]) -> FieldCatalog:
         label_names = {label.id: label.name for label in labels if label.id is not None}
         fields: dict[str, FieldInfo] = {}
         for builtin in _BUILTINS:
@@ -199,9 +198,7 @@ class FieldCatalog:
         try:
             return self.fields[key]
         except KeyError:
-            raise FilterError(
-                f"The field “{key.split('.', 1)[-1]}” no longer exists."
-            ) from None
+            raise FilterError(f"The field “{key.split('.', 1)[-1]}” no longer exists.") from None
 
 
 @dataclass(frozen=True)
@@ -265,8 +262,10 @@ def _coerce_value(info: FieldInfo, operator: str, value: Any) -> Any:
             return _date(info, value).isoformat()
         case "days":
             try:
+                if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                    raise ValueError(value)
                 days = int(value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise FilterError(f"“{info.label}” needs a whole number of days.") from None
             if days < 1 or days > 36500:
                 raise FilterError("The number of days must be between 1 and 36500.")
@@ -282,9 +281,12 @@ def _number(info: FieldInfo, value: Any) -> float:
     if isinstance(value, bool):
         raise FilterError(f"“{info.label}” needs a number.")
     try:
-        return float(str(value).strip())
+        number = float(str(value).strip())
     except (TypeError, ValueError):
         raise FilterError(f"“{info.label}” needs a number, not “{value}”.") from None
+    if not math.isfinite(number):
+        raise FilterError(f"“{info.label}” needs a number, not “{value}”.")
+    return number
 
 
 def _date(info: FieldInfo, value: Any) -> date:
@@ -326,6 +328,8 @@ def _label_ids(info: FieldInfo, value: Any) -> list[int]:
     ids = []
     for item in values:
         try:
+            if isinstance(item, bool) or (isinstance(item, float) and not item.is_integer()):
+                raise ValueError(item)
             label_id = int(item)
         except (TypeError, ValueError):
             raise FilterError(f"“{item}” is not a label.") from None
@@ -481,7 +485,8 @@ _BUILTIN_COMPILERS: dict[str, Callable[[str, Any, CompileContext], sa.ColumnElem
 def _json_text(column, key: str, ctx: CompileContext):
     """The value at `key` as text (NULL when missing)."""
     if ctx.dialect == "postgresql":
-        return column.op("->>")(sa.literal(key))
+        # Typed as text, so that ILIKE & co. are text operators (not JSON ones).
+        return column.op("->>", return_type=sa.Text)(sa.literal(key))
     return sa.func.json_extract(column, f'$."{key}"')
 
 
@@ -512,7 +517,7 @@ def _json_array_match(column, key: str, values: list[str], ctx: CompileContext, 
     if ctx.dialect == "postgresql":
         node = column.op("->")(sa.literal(key))
         array = sa.cast(sa.literal(values, sa.ARRAY(sa.Text)), sa.ARRAY(sa.Text))
-        return node.op("?|" if mode == "any" else "?&")(array)
+        return node.op("?|" if mode == "any" else "?&", is_comparison=True)(array)
     elements = sa.func.json_each(column, f'$."{key}"').table_valued("value").alias("element")
     hits = sa.select(sa.func.count(sa.distinct(elements.c.value))).where(
         elements.c.value.in_(values)
@@ -523,15 +528,19 @@ def _json_array_match(column, key: str, values: list[str], ctx: CompileContext, 
 
 
 def _json_array_present(column, key: str, ctx: CompileContext):
+    """True when the value at `key` is a non-empty array; False (never NULL) otherwise, so
+    that negating it ("is empty", "has none of") keeps the rows that have no value at all."""
     if ctx.dialect == "postgresql":
         node = column.op("->")(sa.literal(key))
-        return sa.and_(
-            sa.func.jsonb_typeof(node) == "array", sa.func.jsonb_array_length(node) > 0
+        present = (sa.func.jsonb_typeof(node) == "array", sa.func.jsonb_array_length(node) > 0)
+    else:
+        path = f'$."{key}"'
+        present = (
+            sa.func.json_type(column, path) == "array",
+            sa.func.json_array_length(column, path) > 0,
         )
-    path = f'$."{key}"'
-    return sa.and_(
-        sa.func.json_type(column, path) == "array", sa.func.json_array_length(column, path) > 0
-    )
+    # CASE also guarantees the length is only asked of an array.
+    return sa.case(present, else_=sa.false())
 
 
 def _json_condition(column, info: FieldInfo, op: str, value: Any, ctx: CompileContext):
@@ -571,6 +580,17 @@ def _json_condition(column, info: FieldInfo, op: str, value: Any, ctx: CompileCo
             case "is_not_empty":
                 return number.is_not(None)
     text = _json_text(column, key, ctx)
+    if info.field_type == "phone" and op in ("contains", "starts_with", "equals"):
+        # Like the built-in phone: digits compared with digits, whatever punctuation is typed.
+        digits = digits_only(value)
+        if digits:
+            stored = text
+            for mark in "+ -()./":
+                stored = sa.func.replace(stored, mark, "")
+            if op == "equals":
+                return stored == digits
+            pattern = _like_pattern(digits, prefix_only=op == "starts_with")
+            return stored.like(pattern, escape="\\")
     if info.kind == "date":
         # Dates are stored as ISO strings, which compare in date order.
         today = ctx.now.date()
@@ -591,3 +611,39 @@ def _json_condition(column, info: FieldInfo, op: str, value: Any, ctx: CompileCo
     if info.kind == "select":
         return _select_condition(text, op, value)
     return _text_condition(text, op, value)
+
+
+# --------------------------------------------------------------------------- in words
+
+
+def describe_condition(condition: Condition, catalog: FieldCatalog) -> str:
+    """'Label has any of VIP, Lead' — how chips, banners and the Segments list say it."""
+    info = catalog.get(condition.field)
+    operator = info.operators.get(condition.operator, condition.operator)
+    value = condition.value
+    if condition.operator in ("is_empty", "is_not_empty"):
+        return f"{info.label} {operator}"
+    if info.kind == "boolean":
+        return f"{info.label} is {'yes' if value else 'no'}"
+    if info.kind == "label":
+        value = [info.label_names.get(int(v), f"#{v}") for v in value]
+    if condition.operator == "within_last_days":
+        return f"{info.label} within the last {value} days"
+    if condition.operator == "more_than_days_ago":
+        return f"{info.label} more than {value} days ago"
+    if condition.operator == "between":
+        return f"{info.label} between {_word(value[0])} and {_word(value[1])}"
+    if isinstance(value, list):
+        return f"{info.label} {operator} {', '.join(_word(v) for v in value)}"
+    return f"{info.label} {operator} {_word(value)}"
+
+
+def _word(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def describe_spec(spec: FilterSpec, catalog: FieldCatalog) -> str:
+    joiner = " · " if spec.match == "all" else " or "
+    return joiner.join(describe_condition(c, catalog) for c in spec.conditions)

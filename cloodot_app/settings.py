@@ -21,9 +21,7 @@ class Settings:
     redis_url: str | None = field(default_factory=lambda: os.environ.get("REDIS_URL") or None)
     # The workspace a browser session works in. Authentication is out of scope for this
     # module; every service call is still scoped by this id.
-    workspace_slug: str = field(
-        default_factory=lambda: os.environ.get("CLOODOT_WORKSPACE", "demo")
-    )
+    workspace_slug: str = field(default_factory=lambda: os.environ.get("CLOODOT_WORKSPACE", "demo"))
     demo_contacts: int = field(
         default_factory=lambda: int(os.environ.get("CLOODOT_DEMO_CONTACTS", "500"))
     )

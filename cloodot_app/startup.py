@@ -15,8 +15,11 @@ def prepare_database() -> None:
     if settings.demo_contacts > 0:
         from cloodot_app.seed import seed_demo
 
-        seed_demo(settings.database_url, contacts=settings.demo_contacts,
-                  workspace_slug=settings.workspace_slug)
+        seed_demo(
+            settings.database_url,
+            contacts=settings.demo_contacts,
+            workspace_slug=settings.workspace_slug,
+        )
 
 
 if __name__ == "__main__":

@@ -10,18 +10,19 @@ from cloodot_app.state.contacts import ContactsState
 def select_all_matching_offer() -> rx.Component:
     """After the page's header checkbox: offer every contact the view matches."""
     return rx.cond(
-        ContactsState.page_selected & ~ContactsState.all_matching
+        ContactsState.page_selected
+        & ~ContactsState.all_matching
         & (ContactsState.total > ContactsState.rows.length()),
         rx.callout.root(
             rx.callout.text(
                 "All ",
                 ContactsState.rows.length().to_string(),
                 " contacts on this page are selected. ",
-                rx.link(
+                rx.button(
                     "Select all " + ContactsState.total.to_string() + " contacts that match",
                     on_click=ContactsState.select_all_matching,
-                    href="#",
-                    weight="bold",
+                    variant="ghost",
+                    size="1",
                 ),
             ),
             size="1",
@@ -35,7 +36,12 @@ def select_all_matching_offer() -> rx.Component:
                     "All ",
                     ContactsState.total.to_string(),
                     " contacts that match are selected. ",
-                    rx.link("Clear selection", on_click=ContactsState.clear_selection, href="#"),
+                    rx.button(
+                        "Clear selection",
+                        on_click=ContactsState.clear_selection,
+                        variant="ghost",
+                        size="1",
+                    ),
                 ),
                 size="1",
                 variant="surface",
@@ -51,13 +57,23 @@ def bulk_action_bar() -> rx.Component:
         rx.hstack(
             rx.text(
                 ContactsState.selected_count.to_string(),
-                rx.cond(ContactsState.selected_count == 1, " contact selected", " contacts selected"),
+                rx.cond(
+                    ContactsState.selected_count == 1, " contact selected", " contacts selected"
+                ),
                 weight="medium",
             ),
-            rx.button("Clear selection", variant="soft", color_scheme="gray",
-                      on_click=ContactsState.clear_selection),
-            rx.button(rx.icon("trash_2", size=14), "Delete", color_scheme="red",
-                      on_click=ContactsState.open_delete),
+            rx.button(
+                "Clear selection",
+                variant="soft",
+                color_scheme="gray",
+                on_click=ContactsState.clear_selection,
+            ),
+            rx.button(
+                rx.icon("trash_2", size=14),
+                "Delete",
+                color_scheme="red",
+                on_click=ContactsState.open_delete,
+            ),
             position="fixed",
             bottom="24px",
             left="50%",

@@ -9,7 +9,9 @@ from cloodot_app.state.contacts import ContactRow, ContactsState
 
 
 def _shown_value(value: rx.Var[str]) -> rx.Component:
-    return rx.cond(value != "", rx.text(value, as_="span"), rx.text("—", as_="span", color_scheme="gray"))
+    return rx.cond(
+        value != "", rx.text(value, as_="span"), rx.text("—", as_="span", color_scheme="gray")
+    )
 
 
 def editable_text(
@@ -36,8 +38,13 @@ def editable_text(
             ),
             rx.cond(
                 ContactsState.edit_error != "",
-                rx.text(ContactsState.edit_error, color_scheme="red", size="1", role="alert",
-                        max_width="260px"),
+                rx.text(
+                    ContactsState.edit_error,
+                    color_scheme="red",
+                    size="1",
+                    role="alert",
+                    max_width="260px",
+                ),
             ),
             spacing="1",
         ),
@@ -57,7 +64,9 @@ def select_editor(row: ContactRow, column: ColumnChoice) -> rx.Component:
             rx.select.item("— none —", value="__none__"),
             rx.foreach(column.options, lambda option: rx.select.item(option, value=option)),
         ),
-        value=rx.cond(row.custom_fields[column.key] != "", row.custom_fields[column.key], "__none__"),
+        value=rx.cond(
+            row.custom_fields[column.key] != "", row.custom_fields[column.key], "__none__"
+        ),
         on_change=lambda value: ContactsState.save_value(
             row.id, "cf." + column.key, rx.cond(value == "__none__", "", value)
         ),

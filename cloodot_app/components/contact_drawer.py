@@ -71,8 +71,11 @@ def _field_editor(field: DrawerField, index) -> rx.Component:
                 aria_label=field.label,
             ),
         ),
-        *[(kind, _text_input(field, index, input_type)) for kind, input_type in INPUT_TYPES.items()
-          if kind != "phone"],
+        *[
+            (kind, _text_input(field, index, input_type))
+            for kind, input_type in INPUT_TYPES.items()
+            if kind != "phone"
+        ],
         ("phone", _text_input(field, index, "tel")),
         _text_input(field, index, "text"),
     )
@@ -181,16 +184,23 @@ def _profile_header() -> rx.Component:
     return rx.hstack(
         contact_avatar(ContactDrawerState, size="5"),
         rx.vstack(
-            rx.drawer.title(rx.heading(ContactDrawerState.name, size="5")),
+            rx.drawer.title(
+                ContactDrawerState.name, font_size="1.4rem", font_weight="700", margin="0"
+            ),
             rx.hstack(
                 channel_icon(ContactDrawerState.channel),
                 rx.text(channel_name(ContactDrawerState.channel), size="2", color_scheme="gray"),
                 align="center",
                 spacing="1",
             ),
-            rx.text("Created ", relative_time(ContactDrawerState.created_at), " · last interaction ",
-                    relative_time(ContactDrawerState.last_interaction_at, "never"),
-                    size="1", color_scheme="gray"),
+            rx.text(
+                "Created ",
+                relative_time(ContactDrawerState.created_at),
+                " · last interaction ",
+                relative_time(ContactDrawerState.last_interaction_at, "never"),
+                size="1",
+                color_scheme="gray",
+            ),
             spacing="1",
         ),
         rx.spacer(),
@@ -202,8 +212,9 @@ def _profile_header() -> rx.Component:
 
 def contact_drawer() -> rx.Component:
     return rx.drawer.root(
-        rx.drawer.overlay(z_index="50", position="fixed", inset="0",
-                          background="rgba(0, 0, 0, 0.25)"),
+        rx.drawer.overlay(
+            z_index="50", position="fixed", inset="0", background="rgba(0, 0, 0, 0.25)"
+        ),
         rx.drawer.portal(
             rx.drawer.content(
                 rx.cond(

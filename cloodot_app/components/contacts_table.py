@@ -8,8 +8,8 @@ from cloodot_app.components.cells import custom_field_cell, editable_text
 from cloodot_app.components.contact_bits import channel_icon, contact_avatar, relative_time
 from cloodot_app.components.filter_drawer import filter_chips, filter_drawer, filters_button
 from cloodot_app.state.columns import ColumnChoice
-from cloodot_app.state.contacts import ContactRow, ContactsState, SegmentChoice
 from cloodot_app.state.contact_drawer import ContactDrawerState
+from cloodot_app.state.contacts import ContactRow, ContactsState, SegmentChoice
 from cloodot_app.state.live import LiveState
 
 # ------------------------------------------------------------------- toolbar
@@ -107,8 +107,13 @@ def column_chooser() -> rx.Component:
                     ContactsState.columns,
                     lambda c: rx.cond(c.entity == "contact", _column_option(c)),
                 ),
-                rx.text("Conversation fields (read-only)", size="1", weight="bold",
-                        color_scheme="gray", margin_top="8px"),
+                rx.text(
+                    "Conversation fields (read-only)",
+                    size="1",
+                    weight="bold",
+                    color_scheme="gray",
+                    margin_top="8px",
+                ),
                 rx.foreach(
                     ContactsState.columns,
                     lambda c: rx.cond(c.entity == "conversation", _column_option(c)),
@@ -240,11 +245,9 @@ def table_header() -> rx.Component:
             rx.table.column_header_cell("Campaign Opt-in", white_space="nowrap"),
             rx.foreach(
                 ContactsState.visible_columns,
-                lambda column: rx.table.column_header_cell(
-                    column.label, white_space="nowrap"
-                ),
+                lambda column: rx.table.column_header_cell(column.label, white_space="nowrap"),
             ),
-            rx.table.column_header_cell(rx.text("Actions", class_name="rt-sr-only")),
+            rx.table.column_header_cell(rx.text("Actions", class_name="sr-only")),
         )
     )
 
@@ -272,7 +275,6 @@ def name_cell(row: ContactRow) -> rx.Component:
         ),
         white_space="nowrap",
     )
-
 
 
 def last_interaction_cell(row: ContactRow) -> rx.Component:
@@ -388,6 +390,7 @@ def empty_state() -> rx.Component:
 def contacts_table() -> rx.Component:
     return rx.box(
         rx.table.root(
+            rx.el.caption("Contacts", class_name="sr-only"),
             table_header(),
             rx.table.body(
                 rx.cond(
@@ -400,7 +403,6 @@ def contacts_table() -> rx.Component:
             size="2",
             width="100%",
             aria_label="Contacts",
-            aria_busy=ContactsState.loading,
         ),
         rx.cond(
             ContactsState.error != "",
@@ -408,6 +410,9 @@ def contacts_table() -> rx.Component:
         ),
         width="100%",
         overflow_x="auto",
+        # Browser tests wait for "ready" before they look at rows.
+        data_rows_state=rx.cond(ContactsState.loading, "loading", "ready"),
+        aria_busy=ContactsState.loading,
     )
 
 
@@ -441,12 +446,14 @@ def pagination_footer() -> rx.Component:
         rx.spacer(),
         rx.hstack(
             rx.text("Rows per page", size="2", color_scheme="gray"),
-            rx.select(
-                ["10", "25", "50", "100"],
+            rx.select.root(
+                rx.select.trigger(aria_label="Rows per page"),
+                rx.select.content(
+                    *[rx.select.item(size, value=size) for size in ("10", "25", "50", "100")]
+                ),
                 value=ContactsState.page_size.to_string(),
                 on_change=ContactsState.set_page_size,
                 size="1",
-                aria_label="Rows per page",
             ),
             align="center",
             spacing="2",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cloodot_app.components.save_segment import save_segment_dialog
 from cloodot_app.state.contacts import ContactsState
 from cloodot_app.state.filter_drawer import DraftCondition, FilterDrawerState
 
@@ -13,7 +14,9 @@ def _option_checkbox(draft: DraftCondition, index, option) -> rx.Component:
         rx.hstack(
             rx.checkbox(
                 checked=draft.chosen.contains(option[0]),
-                on_change=lambda checked: FilterDrawerState.toggle_option(index, option[0], checked),
+                on_change=lambda checked: FilterDrawerState.toggle_option(
+                    index, option[0], checked
+                ),
             ),
             rx.text(option[1], size="2"),
             spacing="1",
@@ -134,12 +137,16 @@ def condition_row(draft: DraftCondition, index) -> rx.Component:
 
 def filter_drawer() -> rx.Component:
     return rx.drawer.root(
-        rx.drawer.overlay(z_index="50", position="fixed", inset="0", background="rgba(0, 0, 0, 0.25)"),
+        rx.drawer.overlay(
+            z_index="50", position="fixed", inset="0", background="rgba(0, 0, 0, 0.25)"
+        ),
         rx.drawer.portal(
             rx.drawer.content(
                 rx.vstack(
                     rx.hstack(
-                        rx.drawer.title(rx.heading("Filters", size="4")),
+                        rx.drawer.title(
+                            "Filters", font_size="1.2rem", font_weight="700", margin="0"
+                        ),
                         rx.spacer(),
                         rx.drawer.close(
                             rx.icon_button(
@@ -157,14 +164,20 @@ def filter_drawer() -> rx.Component:
                     rx.radio_group.root(
                         rx.hstack(
                             rx.el.label(
-                                rx.hstack(rx.radio_group.item(value="all"),
-                                          rx.text("All conditions match (AND)", size="2"),
-                                          align="center", spacing="1")
+                                rx.hstack(
+                                    rx.radio_group.item(value="all"),
+                                    rx.text("All conditions match (AND)", size="2"),
+                                    align="center",
+                                    spacing="1",
+                                )
                             ),
                             rx.el.label(
-                                rx.hstack(rx.radio_group.item(value="any"),
-                                          rx.text("Any condition matches (OR)", size="2"),
-                                          align="center", spacing="1")
+                                rx.hstack(
+                                    rx.radio_group.item(value="any"),
+                                    rx.text("Any condition matches (OR)", size="2"),
+                                    align="center",
+                                    spacing="1",
+                                )
                             ),
                             spacing="4",
                         ),
@@ -196,8 +209,12 @@ def filter_drawer() -> rx.Component:
                         ),
                     ),
                     rx.hstack(
-                        rx.button("Clear", variant="soft", color_scheme="gray",
-                                  on_click=FilterDrawerState.clear),
+                        rx.button(
+                            "Clear",
+                            variant="soft",
+                            color_scheme="gray",
+                            on_click=FilterDrawerState.clear,
+                        ),
                         rx.button("Apply", on_click=FilterDrawerState.apply),
                         justify="end",
                         width="100%",
@@ -263,6 +280,7 @@ def filter_chips() -> rx.Component:
                 ),
             ),
             rx.button("Clear all", size="1", variant="ghost", on_click=ContactsState.clear_filters),
+            save_segment_dialog(),
             wrap="wrap",
             align="center",
             spacing="2",

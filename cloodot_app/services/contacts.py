@@ -86,10 +86,14 @@ def search_condition(term: str, ctx: CompileContext) -> sa.ColumnElement[bool]:
     if not term:
         return sa.true()
     digits = digits_only(term)
+    # The same rule on both databases: a search of three or more characters looks in the
+    # phone only for three or more digits (a trigram index cannot serve fewer), so "y 1"
+    # finds "Percy 100%" and not every phone with a 1 in it.
+    search_phone = len(digits) >= 3 or (bool(digits) and len(term) < 3)
     if ctx.dialect == "sqlite" and len(term) >= 3:
         quoted = '"' + term.replace('"', '""') + '"'
         query = "{name email}: " + quoted
-        if len(digits) >= 3:
+        if search_phone:
             query += f' OR phone_digits: "{digits}"'
         matches = sa.select(_contact_search.c.rowid).where(
             _contact_search.c.contact_search.op("MATCH")(query)
@@ -100,7 +104,7 @@ def search_condition(term: str, ctx: CompileContext) -> sa.ColumnElement[bool]:
         Contact.name.ilike(f"%{escaped}%", escape="\\"),
         Contact.email.ilike(f"%{escaped}%", escape="\\"),
     ]
-    if digits:
+    if search_phone:
         parts.append(Contact.phone_digits.like(f"%{digits}%"))
     return sa.or_(*parts)
 
@@ -146,7 +150,9 @@ def sort_order(sort: str, descending: bool, dialect: str) -> list:
 
 def count_contacts(session: Session, workspace_id: int, query: ContactQuery) -> int:
     where = contact_condition(session, workspace_id, query)
-    return session.execute(sa.select(sa.func.count()).select_from(Contact).where(where)).scalar_one()
+    return session.execute(
+        sa.select(sa.func.count()).select_from(Contact).where(where)
+    ).scalar_one()
 
 
 def list_contacts(session: Session, workspace_id: int, query: ContactQuery) -> Page:
@@ -155,7 +161,9 @@ def list_contacts(session: Session, workspace_id: int, query: ContactQuery) -> P
     ctx = CompileContext.for_session(session)
     where = contact_condition(session, workspace_id, query, catalog, ctx)
     page_size = query.page_size if query.page_size in PAGE_SIZES else PAGE_SIZES[0]
-    total = session.execute(sa.select(sa.func.count()).select_from(Contact).where(where)).scalar_one()
+    total = session.execute(
+        sa.select(sa.func.count()).select_from(Contact).where(where)
+    ).scalar_one()
     page_count = max(1, math.ceil(total / page_size))
     page = min(max(1, query.page), page_count)
     contacts = (
@@ -226,7 +234,9 @@ def _iso(value) -> str:
 
 
 def _display(type_name: str, value: Any) -> str:
-    return field_type(type_name).display(value) if type_name else ("" if value is None else str(value))
+    return (
+        field_type(type_name).display(value) if type_name else ("" if value is None else str(value))
+    )
 
 
 def _labels_by_contact(session: Session, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -295,12 +305,16 @@ def recent_conversations(
             .order_by(CustomFieldDefinition.position)
         ).scalars()
     }
-    conversations = session.execute(
-        sa.select(Conversation)
-        .where(Conversation.contact_id == contact_id, Conversation.workspace_id == workspace_id)
-        .order_by(Conversation.updated_at.desc())
-        .limit(limit)
-    ).scalars().all()
+    conversations = (
+        session.execute(
+            sa.select(Conversation)
+            .where(Conversation.contact_id == contact_id, Conversation.workspace_id == workspace_id)
+            .order_by(Conversation.updated_at.desc())
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
     ids = [c.id for c in conversations]
     labels: dict[int, list[dict[str, Any]]] = {}
     if ids:
@@ -314,12 +328,16 @@ def recent_conversations(
             )
     result = []
     for conversation in conversations:
-        last_messages = session.execute(
-            sa.select(Message)
-            .where(Message.conversation_id == conversation.id)
-            .order_by(Message.sent_at.desc(), Message.id.desc())
-            .limit(messages)
-        ).scalars().all()
+        last_messages = (
+            session.execute(
+                sa.select(Message)
+                .where(Message.conversation_id == conversation.id)
+                .order_by(Message.sent_at.desc(), Message.id.desc())
+                .limit(messages)
+            )
+            .scalars()
+            .all()
+        )
         result.append(
             {
                 "id": conversation.id,

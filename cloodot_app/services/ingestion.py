@@ -21,8 +21,20 @@ from cloodot_app.models import (
 )
 from cloodot_app.services.workspaces import bump_data_version
 
-AVATAR_COLORS = ("tomato", "crimson", "plum", "violet", "indigo", "blue", "cyan", "teal",
-                 "jade", "grass", "orange", "amber")
+AVATAR_COLORS = (
+    "tomato",
+    "crimson",
+    "plum",
+    "violet",
+    "indigo",
+    "blue",
+    "cyan",
+    "teal",
+    "jade",
+    "grass",
+    "orange",
+    "amber",
+)
 
 
 # A channel's clock may run a little ahead of ours; beyond this, a timestamp is refused.
@@ -34,7 +46,9 @@ class IncomingMessage(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    external_id: str = Field(min_length=1, max_length=200, description="The sender's id on the channel")
+    external_id: str = Field(
+        min_length=1, max_length=200, description="The sender's id on the channel"
+    )
     text: str = Field(min_length=1, max_length=4000)
     name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320)

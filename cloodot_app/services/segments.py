@@ -64,9 +64,11 @@ def segment_counts(session: Session, workspace_id: int) -> dict[int, int | None]
     catalog = field_catalog(session, workspace_id)
     ctx = CompileContext.for_session(session)
     columns, counts = [], {}
-    segments = session.execute(
-        sa.select(Segment).where(Segment.workspace_id == workspace_id)
-    ).scalars().all()
+    segments = (
+        session.execute(sa.select(Segment).where(Segment.workspace_id == workspace_id))
+        .scalars()
+        .all()
+    )
     for segment in segments:
         try:
             condition = compile_filter(FilterSpec.parse(segment.filter_spec), catalog, ctx)

@@ -52,17 +52,25 @@ def _load(contact_id: int) -> tuple[dict[str, Any], list[CustomFieldDefinition],
     workspace_id = current_workspace_id()
     with session_scope() as session:
         contact = contacts_service.get_contact(session, workspace_id, contact_id)
-        definitions = session.execute(
-            sa.select(CustomFieldDefinition)
-            .where(
-                CustomFieldDefinition.workspace_id == workspace_id,
-                CustomFieldDefinition.entity == FieldEntity.CONTACT.value,
+        definitions = (
+            session.execute(
+                sa.select(CustomFieldDefinition)
+                .where(
+                    CustomFieldDefinition.workspace_id == workspace_id,
+                    CustomFieldDefinition.entity == FieldEntity.CONTACT.value,
+                )
+                .order_by(CustomFieldDefinition.position)
             )
-            .order_by(CustomFieldDefinition.position)
-        ).scalars().all()
-        labels = session.execute(
-            sa.select(Label).where(Label.workspace_id == workspace_id).order_by(Label.name)
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
+        labels = (
+            session.execute(
+                sa.select(Label).where(Label.workspace_id == workspace_id).order_by(Label.name)
+            )
+            .scalars()
+            .all()
+        )
         return contact, list(definitions), list(labels)
 
 
@@ -131,8 +139,20 @@ class ContactDrawerState(rx.State):
         self.labels = [LabelChoice(**label) for label in contact["labels"]]
         self.all_labels = [LabelChoice(label.id, label.name, label.color) for label in labels]
         self.conversations = [
-            ConversationCard(**{k: c[k] for k in ("id", "channel", "status", "updated_at",
-                                                   "labels", "fields", "messages")})
+            ConversationCard(
+                **{
+                    k: c[k]
+                    for k in (
+                        "id",
+                        "channel",
+                        "status",
+                        "updated_at",
+                        "labels",
+                        "fields",
+                        "messages",
+                    )
+                }
+            )
             for c in contact["conversations"]
         ]
         self.loading = False
@@ -182,11 +202,13 @@ class ContactDrawerState(rx.State):
 
     @rx.event
     async def add_label(self, label_id: str):
-        return await self._change_labels([*(l.id for l in self.labels), int(label_id)])
+        return await self._change_labels([*(label.id for label in self.labels), int(label_id)])
 
     @rx.event
     async def remove_label(self, label_id: int):
-        return await self._change_labels([l.id for l in self.labels if l.id != label_id])
+        return await self._change_labels(
+            [label.id for label in self.labels if label.id != label_id]
+        )
 
     async def _change_labels(self, label_ids: list[int]):
         from cloodot_app.state.contacts import ContactsState

@@ -80,9 +80,7 @@ def _page_items(page: int, page_count: int) -> list[str]:
     return items
 
 
-class ContactsState(
-    SelectionMixin, InlineEditMixin, MultiSelectEditMixin, ColumnsMixin, rx.State
-):
+class ContactsState(SelectionMixin, InlineEditMixin, MultiSelectEditMixin, ColumnsMixin, rx.State):
     """The All Contacts table: the view, one page of rows, and what is done to them."""
 
     search: str = ""
@@ -146,7 +144,9 @@ class ContactsState(
         self.search = params.get("q", "")
         sort = params.get("sort", "-created_at")
         self.descending = sort.startswith("-")
-        self.sort = sort.lstrip("-") if sort.lstrip("-") in contacts_service.SORTABLE else "created_at"
+        self.sort = (
+            sort.lstrip("-") if sort.lstrip("-") in contacts_service.SORTABLE else "created_at"
+        )
         self.page = _positive_int(params.get("page"), 1)
         size = _positive_int(params.get("size"), 10)
         self.page_size = size if size in contacts_service.PAGE_SIZES else 10
@@ -162,14 +162,16 @@ class ContactsState(
     @rx.event
     async def load_segments(self):
         segments = await rx.run_in_thread(_fetch_segments)
-        self.segments = [SegmentChoice(**{k: s[k] for k in ("id", "name", "color", "rules",
-                                                            "problem")}) for s in segments]
+        self.segments = [
+            SegmentChoice(**{k: s[k] for k in ("id", "name", "color", "rules", "problem")})
+            for s in segments
+        ]
 
     async def _refresh(self) -> None:
         """Re-read the current page in place (Live mode): page and selection are kept."""
         query = self._query()
         try:
-            page, chips, version = await rx.run_in_thread(lambda: _fetch_page(query))
+            page, _chips, version = await rx.run_in_thread(lambda: _fetch_page(query))
         except (FilterError, NotFound):
             return
         self.rows = [ContactRow.from_service(row) for row in page.rows]

@@ -57,7 +57,9 @@ def field_choices(catalog: FieldCatalog) -> list[FieldChoice]:
     choices = []
     for info in catalog.fields.values():
         if info.kind == "label":
-            options = [[str(i), name] for i, name in sorted(info.label_names.items(), key=lambda x: x[1])]
+            options = [
+                [str(i), name] for i, name in sorted(info.label_names.items(), key=lambda x: x[1])
+            ]
         else:
             options = [[o, o] for o in info.options]
         choices.append(

@@ -68,7 +68,8 @@ def app_server(tmp_path_factory) -> AppServer:
     }
     env.pop("REDIS_URL", None)
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "e2e-server.log", "w")
+    # Open for the whole session (the server writes to it until teardown).
+    log = open(ARTIFACTS / "e2e-server.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
         ["reflex", "run", "--env", "prod", "--loglevel", "warning"],
         cwd=ROOT,
@@ -78,20 +79,21 @@ def app_server(tmp_path_factory) -> AppServer:
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 600
+    deadline = time.monotonic() + 300
     try:
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"app server exited; see {ARTIFACTS / 'e2e-server.log'}")
             try:
                 if httpx.get(f"{url}/ping", timeout=2).status_code == 200 and (
-                    httpx.get(f"{url}/contacts", timeout=5).status_code == 200
+                    httpx.get(f"{url}/contacts", timeout=5, follow_redirects=True).status_code
+                    == 200
                 ):
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("app server did not start within 10 minutes")
+                raise RuntimeError("app server did not start within 5 minutes")
             time.sleep(1)
         yield AppServer(url, database_url, token, workspace_id)
     finally:
@@ -136,6 +138,4 @@ def pytest_runtest_makereport(item, call):
 
 def wait_until_connected(page: Page) -> None:
     """Wait for Reflex's websocket and the first page of rows (or the empty state)."""
-    page.wait_for_function(
-        "() => document.querySelector('table[aria-busy=\"false\"]') !== null"
-    )
+    page.wait_for_function("() => document.querySelector('[data-rows-state=\"ready\"]') !== null")

@@ -21,7 +21,9 @@ def test_table_shows_first_page_and_total(page: Page, app_server):
     expect(rows(page)).to_have_count(10)
     with app_server.session() as session:
         total = session.execute(sa.select(sa.func.count()).select_from(Contact)).scalar_one()
-    expect(page.get_by_role("status")).to_have_text(f"1–10 of {total} contacts")
+    expect(page.get_by_role("status", name="Contacts found")).to_have_text(
+        f"1–10 of {total} contacts"
+    )
     for header in ("Name", "Email", "Phone", "Created At", "Last Interaction"):
         expect(page.get_by_role("button", name=f"Sort by {header}")).to_be_visible()
     page.screenshot(path="test-artifacts/contacts-table.png", full_page=True)
@@ -67,16 +69,20 @@ def test_pagination_next_previous_and_page_size(page: Page, app_server):
     page.goto("/contacts")
     wait_until_connected(page)
     page.get_by_role("button", name="Next").click()
-    expect(page.get_by_role("status")).to_have_text(f"11–20 of {total} contacts")
+    expect(page.get_by_role("status", name="Contacts found")).to_have_text(
+        f"11–20 of {total} contacts"
+    )
     expect(page.get_by_role("button", name="Page 2")).to_have_attribute("aria-current", "page")
     page.get_by_role("button", name="Previous").click()
-    expect(page.get_by_role("status")).to_have_text(f"1–10 of {total} contacts")
+    expect(page.get_by_role("status", name="Contacts found")).to_have_text(
+        f"1–10 of {total} contacts"
+    )
     page.get_by_role("combobox", name="Rows per page").click()
     page.get_by_role("option", name="25").click()
     expect(rows(page)).to_have_count(25)
     last_page = -(-total // 25)
     page.get_by_role("button", name=f"Page {last_page}").click()
-    expect(page.get_by_role("status")).to_have_text(
+    expect(page.get_by_role("status", name="Contacts found")).to_have_text(
         re.compile(rf"^{(last_page - 1) * 25 + 1}–{total} of {total} contacts$")
     )
 
@@ -95,6 +101,6 @@ def test_campaign_opt_in_switch_saves(page: Page, app_server):
     assert stored is (not before)
     page.reload()
     wait_until_connected(page)
-    expect(page.get_by_role("switch", name="Campaign opt-in for Zoe Quartermaine")).to_have_attribute(
-        "aria-checked", "true" if stored else "false"
-    )
+    expect(
+        page.get_by_role("switch", name="Campaign opt-in for Zoe Quartermaine")
+    ).to_have_attribute("aria-checked", "true" if stored else "false")

@@ -29,8 +29,12 @@ def test_search_resets_to_page_one_and_narrows(state):
     assert run(ContactsState.set_search, state, "Person 2") is not None
     assert state.page == 1
     run(ContactsState.load, state)
-    assert {row.name for row in state.rows} == {"Person 2 Smith", "Person 20 Smith",
-                                                 "Person 21 Smith", "Person 22 Smith"}
+    assert {row.name for row in state.rows} == {
+        "Person 2 Smith",
+        "Person 20 Smith",
+        "Person 21 Smith",
+        "Person 22 Smith",
+    }
 
 
 def test_sort_by_toggles_direction_on_the_same_column(state):

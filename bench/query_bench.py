@@ -1,0 +1,198 @@
+"""Time the service calls behind the Contacts screen against a database of N contacts.
+
+    python bench/query_bench.py --contacts 1000000
+    python bench/query_bench.py --contacts 100000 \
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
+
+If the workspace has no contacts yet it is seeded with N first (not timed). Each query runs
+once cold, then --runs more times; the table shows the first run and the median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from cloodot_app.db import make_engine
+from cloodot_app.filters import FilterSpec
+from cloodot_app.models import Contact, Label, Segment
+from cloodot_app.seed import seed_demo
+from cloodot_app.services.contacts import (
+    ContactQuery,
+    Selection,
+    count_contacts,
+    delete_preview,
+    list_contacts,
+)
+
+
+def default_url(contacts: int) -> str:
+    return f"sqlite:///{ROOT / 'bench' / 'results' / f'bench_{contacts}.db'}"
+
+
+def timed(call: Callable[[], object], runs: int) -> tuple[float, float, object]:
+    """(first run ms, median of the next `runs` in ms, last result)."""
+    started = time.perf_counter()
+    result = call()
+    first = (time.perf_counter() - started) * 1000
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return first, statistics.median(samples), result
+
+
+def describe(result: object) -> str:
+    if hasattr(result, "total"):
+        return f"{result.total:,} match, {len(result.rows)} rows"
+    if hasattr(result, "selected"):
+        return f"{result.selected} selected, {result.with_conversations} with conversations"
+    return f"{result:,}"
+
+
+def cases(session: Session, workspace_id: int) -> list[tuple[str, Callable[[], object]]]:
+    labels = {
+        label.name: label.id
+        for label in session.execute(
+            sa.select(Label).where(Label.workspace_id == workspace_id)
+        ).scalars()
+    }
+    total = session.execute(
+        sa.select(sa.func.count()).select_from(Contact).where(Contact.workspace_id == workspace_id)
+    ).scalar_one()
+    # A search term and a phone fragment that exist in this data set (from a middle row).
+    middle = session.execute(
+        sa.select(Contact)
+        .where(Contact.workspace_id == workspace_id, Contact.phone_digits.is_not(None))
+        .order_by(Contact.id)
+        .offset(total // 2)
+        .limit(1)
+    ).scalar_one()
+    name_term = max(middle.name.split(), key=len)
+    phone_term = middle.phone_digits[-7:-1]
+
+    def page(**kwargs) -> Callable[[], object]:
+        return lambda: list_contacts(session, workspace_id, ContactQuery(**kwargs))
+
+    def spec(match: str, *conditions: tuple[str, str, object]) -> FilterSpec:
+        return FilterSpec.parse(
+            {
+                "match": match,
+                "conditions": [{"field": f, "operator": o, "value": v} for f, o, v in conditions],
+            }
+        )
+
+    result: list[tuple[str, Callable[[], object]]] = [
+        ("list page 1 (newest first)", page()),
+        ("list page 1000 (newest first)", page(page=1000)),
+        ("list page 1, sort by name", page(sort="name", descending=False)),
+        ("list page 1, sort by last interaction", page(sort="last_interaction_at")),
+        (f"search name “{name_term}”", page(search=name_term)),
+        ("search “mar” (many matches)", page(search="mar")),
+        ("search “ma” (2 letters: no trigram)", page(search="ma")),
+        (f"search phone digits “{phone_term}”", page(search=phone_term)),
+        (
+            "filter label has any of Customer",
+            page(filter=spec("all", ("label", "has_any_of", [labels["Customer"]]))),
+        ),
+        (
+            "filter cf.lifetime_value ≥ 1000",
+            page(filter=spec("all", ("cf.lifetime_value", "gte", 1000))),
+        ),
+        (
+            "filter OR: WhatsApp / Enterprise / VIP",
+            page(
+                filter=spec(
+                    "any",
+                    ("channel", "is", "whatsapp"),
+                    ("cf.plan", "is", "Enterprise"),
+                    ("label", "has_any_of", [labels["VIP"]]),
+                )
+            ),
+        ),
+    ]
+    for segment_id, name in session.execute(
+        sa.select(Segment.id, Segment.name)
+        .where(Segment.workspace_id == workspace_id)
+        .order_by(Segment.position)
+    ):
+        result.append(
+            (
+                f"count segment “{name}”",
+                lambda segment_id=segment_id: count_contacts(
+                    session, workspace_id, ContactQuery(segment_id=segment_id)
+                ),
+            )
+        )
+    ids = list(
+        session.execute(
+            sa.select(Contact.id)
+            .where(Contact.workspace_id == workspace_id)
+            .order_by(Contact.id)
+            .offset(total // 3)
+            .limit(100)
+        ).scalars()
+    )
+    result.append(
+        ("delete preview of 100 ids", lambda: delete_preview(session, workspace_id, Selection(ids)))
+    )
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--workspace", default="demo")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    url = args.database_url or default_url(args.contacts)
+
+    started = time.perf_counter()
+    workspace_id = seed_demo(url, args.contacts, workspace_slug=args.workspace)
+    seeded = time.perf_counter() - started
+    if seeded > 5:
+        print(f"(seeded the database in {seeded:.0f} s)", file=sys.stderr)
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        total = session.execute(
+            sa.select(sa.func.count())
+            .select_from(Contact)
+            .where(Contact.workspace_id == workspace_id)
+        ).scalar_one()
+        backend = f"{engine.dialect.name} {'.'.join(map(str, engine.dialect.server_version_info))}"
+        print(f"# query_bench — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+        print(
+            f"{total:,} contacts, {backend}, {platform.python_implementation()} "
+            f"{platform.python_version()}, {os.cpu_count()} CPUs; "
+            f"first run and median of {args.runs} more"
+        )
+        print()
+        print("| query | first ms | median ms | result |")
+        print("|---|---:|---:|---|")
+        for name, call in cases(session, workspace_id):
+            first, median, result = timed(call, args.runs)
+            flag = " ⚠" if median > 100 else ""
+            print(f"| {name} | {first:,.1f} | {median:,.1f}{flag} | {describe(result)} |")
+            session.rollback()
+    engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
