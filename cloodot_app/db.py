@@ -32,7 +32,15 @@ def make_engine(url: str) -> sa.Engine:
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return sa.create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        # JIT compilation adds 80-100 ms to the filter queries' estimated costs and
+        # never pays back on queries that read one page.
+        connect_args={"options": "-c jit=off"},
+    )
 
 
 @cache
@@ -66,3 +74,15 @@ def migrate(url: str | None = None) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(url or settings.database_url), "head")
+
+
+def refresh_statistics(url: str | None = None) -> None:
+    """Let the query planner know the data's shape: without statistics SQLite picks
+    full scans for JSON filters (1.5-2 s at a million contacts instead of ms)."""
+    engine = make_engine(url or settings.database_url)
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA optimize=0x10002")
+        else:
+            connection.exec_driver_sql("ANALYZE")
+    engine.dispose()

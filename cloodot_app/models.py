@@ -73,6 +73,8 @@ class Contact(SQLModel, table=True):
         sa.Index("ix_contact_ws_email", "workspace_id", "email"),
         sa.Index("ix_contact_ws_phone", "workspace_id", "phone"),
         sa.Index("ix_contact_ws_channel_external", "workspace_id", "channel", "external_id"),
+        sa.Index("ix_contact_ws_channel_created", "workspace_id", "channel", "created_at"),
+        sa.Index("ix_contact_ws_opt_in", "workspace_id", "campaign_opt_in"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

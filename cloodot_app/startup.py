@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from cloodot_app.db import migrate
+from cloodot_app.db import migrate, refresh_statistics
 from cloodot_app.settings import settings
 
 logger = logging.getLogger(__name__)
@@ -20,8 +20,9 @@ def prepare_database() -> None:
             contacts=settings.demo_contacts,
             workspace_slug=settings.workspace_slug,
         )
+    refresh_statistics(settings.database_url)
 
 
 if __name__ == "__main__":
     prepare_database()
-    logger.info("database ready")
+    print(f"Database ready: {settings.database_url}")

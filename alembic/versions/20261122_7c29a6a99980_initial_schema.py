@@ -78,6 +78,12 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_contact_ws_name", ["workspace_id", "name", "id"], unique=False)
         batch_op.create_index("ix_contact_ws_phone", ["workspace_id", "phone"], unique=False)
+        batch_op.create_index(
+            "ix_contact_ws_channel_created", ["workspace_id", "channel", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_contact_ws_opt_in", ["workspace_id", "campaign_opt_in"], unique=False
+        )
 
     op.create_table(
         "custom_field_definition",
@@ -244,6 +250,8 @@ def downgrade() -> None:
     op.drop_table("custom_field_definition")
     with op.batch_alter_table("contact", schema=None) as batch_op:
         batch_op.drop_index("ix_contact_ws_phone")
+        batch_op.drop_index("ix_contact_ws_channel_created")
+        batch_op.drop_index("ix_contact_ws_opt_in")
         batch_op.drop_index("ix_contact_ws_name")
         batch_op.drop_index("ix_contact_ws_last_interaction")
         batch_op.drop_index("ix_contact_ws_email")

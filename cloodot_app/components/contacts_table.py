@@ -6,6 +6,7 @@ import reflex as rx
 
 from cloodot_app.components.cells import custom_field_cell, editable_text
 from cloodot_app.components.contact_bits import channel_icon, contact_avatar, relative_time
+from cloodot_app.components.export_dialog import download_csv_button, export_dialog
 from cloodot_app.components.filter_drawer import filter_chips, filter_drawer, filters_button
 from cloodot_app.state.columns import ColumnChoice
 from cloodot_app.state.contact_drawer import ContactDrawerState
@@ -190,6 +191,8 @@ def page_header() -> rx.Component:
             spacing="1",
         ),
         rx.spacer(),
+        download_csv_button(),
+        export_dialog(),
         width="100%",
         align="end",
     )

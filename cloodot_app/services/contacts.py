@@ -142,8 +142,9 @@ def sort_order(sort: str, descending: bool, dialect: str) -> list:
         raise FilterError(f"Contacts cannot be sorted by “{sort}”.")
     column = getattr(Contact, sort)
     ordered = column.desc() if descending else column.asc()
-    if dialect == "postgresql":
-        # Match SQLite, where NULL sorts first ascending and last descending.
+    if dialect == "postgresql" and column.nullable:
+        # Match SQLite, where NULL sorts first ascending and last descending. (Only for
+        # nullable columns: on the others the clause would stop PostgreSQL using the index.)
         ordered = ordered.nulls_last() if descending else ordered.nulls_first()
     return [ordered, Contact.id.desc() if descending else Contact.id.asc()]
 

@@ -1,0 +1,125 @@
+"""The Download CSV dialog: what to export; the file itself streams from an HTTP route."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+import reflex as rx
+
+from cloodot_app import routes
+from cloodot_app.db import session_scope
+from cloodot_app.services.contacts import ContactQuery
+from cloodot_app.services.export import (
+    ExportError,
+    ExportOptions,
+    export_filename,
+    make_ticket,
+    ticket_secret,
+    validate_export,
+)
+from cloodot_app.settings import settings
+from cloodot_app.state.workspace import current_workspace_id
+
+
+def backend_url(path: str) -> str:
+    """Same origin in production; the backend's own port under `reflex run` (dev)."""
+    from reflex.environment import environment
+    from reflex_base import constants
+    from reflex_base.config import get_config
+
+    if environment.REFLEX_ENV_MODE.get() == constants.Env.PROD:
+        return path
+    return get_config().api_url.rstrip("/") + path
+
+
+def _prepare(options: ExportOptions) -> tuple[int, str]:
+    workspace_id = current_workspace_id()
+    with session_scope() as session:
+        rows = validate_export(session, workspace_id, options, settings.export_max_rows)
+    return rows, make_ticket(workspace_id, options, ticket_secret())
+
+
+class ExportState(rx.State):
+    is_open: bool = False
+    limit: str = ""
+    sort: str = "last_interaction_at"
+    include_conversation_labels: bool = False
+    include_conversation_fields: bool = False
+    has_conversation_fields: bool = False
+    matching: int = 0
+    max_rows: int = settings.export_max_rows
+    error: str = ""
+    # The view being exported (copied from the table when the dialog opens).
+    _query: ContactQuery | None = None
+
+    @rx.var
+    def allowed(self) -> int:
+        return min(self.matching, self.max_rows)
+
+    @rx.event
+    async def open_dialog(self):
+        from cloodot_app.state.contacts import ContactsState
+
+        contacts = await self.get_state(ContactsState)
+        self._query = contacts._query()
+        self.matching = contacts.total
+        self.has_conversation_fields = any(c.entity == "conversation" for c in contacts.columns)
+        self.limit = str(min(contacts.total, self.max_rows))
+        self.error = ""
+        self.is_open = True
+
+    @rx.event
+    def set_open(self, value: bool):
+        self.is_open = value
+
+    @rx.event
+    def set_limit(self, value: str):
+        self.limit = value
+
+    @rx.event
+    def set_sort(self, value: str):
+        self.sort = value if value in ("last_interaction_at", "created_at") else self.sort
+
+    @rx.event
+    def set_include_conversation_labels(self, value: bool):
+        self.include_conversation_labels = bool(value)
+
+    @rx.event
+    def set_include_conversation_fields(self, value: bool):
+        self.include_conversation_fields = bool(value) and self.has_conversation_fields
+
+    @rx.event
+    async def confirm(self):
+        """Check the options at the service layer, then let the browser fetch the file."""
+        try:
+            limit = int(self.limit)
+        except ValueError:
+            self.error = "Enter how many contacts to export, as a whole number."
+            return
+        if self._query is None:
+            self.error = "Open the dialog again from the contacts table."
+            return
+        options = ExportOptions(
+            query=self._query,
+            limit=limit,
+            sort=self.sort,
+            include_conversation_labels=self.include_conversation_labels,
+            include_conversation_fields=self.include_conversation_fields,
+        )
+        try:
+            rows, ticket = await rx.run_in_thread(lambda: _prepare(options))
+        except ExportError as error:
+            self.error = str(error)
+            return
+        if rows == 0:
+            self.error = "No contacts match this view, so there is nothing to export."
+            return
+        self.is_open, self.error = False, ""
+        filename = export_filename(datetime.now(UTC).date())
+        url = backend_url(f"{routes.API_CONTACTS_EXPORT}?ticket={quote(ticket)}")
+        noun = "contact" if rows == 1 else "contacts"
+        return [
+            rx.download(url=url, filename=filename),
+            rx.toast.success(f"Downloading {rows:,} {noun} as {filename}."),
+        ]
