@@ -17,6 +17,7 @@ from cloodot_app.filters import (
     validate_spec,
 )
 from cloodot_app.models import Contact, Segment, utcnow
+from cloodot_app.services.contacts import NotFound
 from cloodot_app.services.workspaces import field_catalog
 
 SEGMENT_COLORS = ("blue", "green", "orange", "purple", "crimson", "teal", "amber", "indigo")
@@ -34,6 +35,8 @@ def list_segments(session: Session, workspace_id: int) -> list[dict[str, Any]]:
 
 
 def _segment_dict(segment: Segment, catalog: FieldCatalog) -> dict[str, Any]:
+    # Validated against today's fields and labels: a rule naming a deleted one is
+    # reported (problem) rather than silently matching everything or nothing.
     problem, words = "", ""
     try:
         spec = validate_spec(FilterSpec.parse(segment.filter_spec), catalog)
@@ -49,6 +52,7 @@ def _segment_dict(segment: Segment, catalog: FieldCatalog) -> dict[str, Any]:
         "rules": words,
         "problem": problem,
         "position": segment.position,
+        "on_board": segment.on_board,
         "updated_at": segment.updated_at.isoformat() if segment.updated_at else "",
     }
 
@@ -89,6 +93,42 @@ def segment_counts(session: Session, workspace_id: int) -> dict[int, int | None]
     return counts
 
 
+def _owned_segment(session: Session, workspace_id: int, segment_id: int) -> Segment:
+    segment = session.get(Segment, segment_id)
+    if segment is None or segment.workspace_id != workspace_id:
+        raise NotFound("That segment no longer exists.")
+    return segment
+
+
+def _clean_name(session: Session, workspace_id: int, name: str, except_id: int | None) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise FilterError("Give the segment a name.")
+    if len(name) > 120:
+        raise FilterError("Keep the segment name under 120 characters.")
+    taken = sa.select(Segment.id).where(
+        Segment.workspace_id == workspace_id, sa.func.lower(Segment.name) == name.lower()
+    )
+    if except_id is not None:
+        taken = taken.where(Segment.id != except_id)
+    if session.execute(taken).first():
+        raise FilterError(f"A segment called “{name}” already exists.")
+    return name
+
+
+def _clean_spec(session: Session, workspace_id: int, spec: FilterSpec | dict) -> dict[str, Any]:
+    checked = validate_spec(FilterSpec.parse(spec), field_catalog(session, workspace_id))
+    if not checked.conditions:
+        raise FilterError("Add at least one condition before saving a segment.")
+    return checked.model_dump(mode="json")
+
+
+def _clean_color(color: str | None, position: int) -> str:
+    if color in SEGMENT_COLORS:
+        return color
+    return SEGMENT_COLORS[position % len(SEGMENT_COLORS)]
+
+
 def create_segment(
     session: Session,
     workspace_id: int,
@@ -98,21 +138,8 @@ def create_segment(
     color: str | None = None,
 ) -> Segment:
     """Validate the name and the rules, then store; raises FilterError with a message."""
-    name = " ".join((name or "").split())
-    if not name:
-        raise FilterError("Give the segment a name.")
-    if len(name) > 120:
-        raise FilterError("Keep the segment name under 120 characters.")
-    exists = session.execute(
-        sa.select(Segment.id).where(
-            Segment.workspace_id == workspace_id, sa.func.lower(Segment.name) == name.lower()
-        )
-    ).first()
-    if exists:
-        raise FilterError(f"A segment called “{name}” already exists.")
-    checked = validate_spec(FilterSpec.parse(spec), field_catalog(session, workspace_id))
-    if not checked.conditions:
-        raise FilterError("Add at least one condition before saving a segment.")
+    name = _clean_name(session, workspace_id, name, None)
+    filter_spec = _clean_spec(session, workspace_id, spec)
     position = session.execute(
         sa.select(sa.func.coalesce(sa.func.max(Segment.position), -1) + 1).where(
             Segment.workspace_id == workspace_id
@@ -122,8 +149,8 @@ def create_segment(
         workspace_id=workspace_id,
         name=name,
         description=(description or "").strip()[:500],
-        color=color or SEGMENT_COLORS[position % len(SEGMENT_COLORS)],
-        filter_spec=checked.model_dump(mode="json"),
+        color=_clean_color(color, position),
+        filter_spec=filter_spec,
         position=position,
         created_at=utcnow(),
         updated_at=utcnow(),
@@ -131,3 +158,118 @@ def create_segment(
     session.add(segment)
     session.flush()
     return segment
+
+
+def update_segment(
+    session: Session,
+    workspace_id: int,
+    segment_id: int,
+    name: str,
+    spec: FilterSpec | dict,
+    description: str = "",
+    color: str | None = None,
+) -> Segment:
+    segment = _owned_segment(session, workspace_id, segment_id)
+    segment.name = _clean_name(session, workspace_id, name, segment.id)
+    segment.filter_spec = _clean_spec(session, workspace_id, spec)
+    segment.description = (description or "").strip()[:500]
+    segment.color = _clean_color(color or segment.color, segment.position)
+    segment.updated_at = utcnow()
+    session.add(segment)
+    session.flush()
+    return segment
+
+
+def duplicate_segment(session: Session, workspace_id: int, segment_id: int) -> Segment:
+    """A copy named "<name> (copy)" (or "(copy 2)", …), placed last."""
+    original = _owned_segment(session, workspace_id, segment_id)
+    names = {
+        n.lower()
+        for n in session.execute(
+            sa.select(Segment.name).where(Segment.workspace_id == workspace_id)
+        ).scalars()
+    }
+    number, name = 1, f"{original.name} (copy)"
+    while name.lower() in names:
+        number += 1
+        name = f"{original.name} (copy {number})"
+    return create_segment(
+        session,
+        workspace_id,
+        name[:120],
+        FilterSpec.parse(original.filter_spec),
+        original.description,
+        original.color,
+    )
+
+
+def segment_usage(session: Session, workspace_id: int, segment_id: int) -> list[str]:
+    """Where a segment is in use, in words, for the delete confirmation."""
+    segment = _owned_segment(session, workspace_id, segment_id)
+    usage = []
+    if segment.on_board:
+        usage.append("a column on the Leads board")
+    usage.append("views and links that filter All Contacts by it (they will show all contacts)")
+    return usage
+
+
+def delete_segment(session: Session, workspace_id: int, segment_id: int) -> None:
+    segment = _owned_segment(session, workspace_id, segment_id)
+    session.delete(segment)
+    session.flush()
+    _renumber(session, workspace_id)
+
+
+def move_segment(session: Session, workspace_id: int, segment_id: int, offset: int) -> None:
+    """Move a segment up (-1) or down (+1) in the list and on the Leads board."""
+    ordered = list(
+        session.execute(
+            sa.select(Segment)
+            .where(Segment.workspace_id == workspace_id)
+            .order_by(Segment.position, Segment.id)
+        ).scalars()
+    )
+    index = next((i for i, s in enumerate(ordered) if s.id == segment_id), None)
+    if index is None:
+        raise NotFound("That segment no longer exists.")
+    target = max(0, min(len(ordered) - 1, index + offset))
+    ordered.insert(target, ordered.pop(index))
+    for position, segment in enumerate(ordered):
+        segment.position = position
+        session.add(segment)
+    session.flush()
+
+
+def set_on_board(session: Session, workspace_id: int, segment_id: int, on_board: bool) -> None:
+    segment = _owned_segment(session, workspace_id, segment_id)
+    segment.on_board = bool(on_board)
+    session.add(segment)
+    session.flush()
+
+
+def _renumber(session: Session, workspace_id: int) -> None:
+    ordered = session.execute(
+        sa.select(Segment)
+        .where(Segment.workspace_id == workspace_id)
+        .order_by(Segment.position, Segment.id)
+    ).scalars()
+    for position, segment in enumerate(ordered):
+        segment.position = position
+        session.add(segment)
+    session.flush()
+
+
+def preview_spec(
+    session: Session, workspace_id: int, spec: FilterSpec | dict, limit: int = 5
+) -> tuple[int, list[dict[str, Any]]]:
+    """The live preview while a segment is edited: how many match, and the first few."""
+    from cloodot_app.services.contacts import ContactQuery, list_contacts
+
+    page = list_contacts(
+        session,
+        workspace_id,
+        ContactQuery(
+            filter=FilterSpec.parse(spec), sort="last_interaction_at", page_size=10, page=1
+        ),
+    )
+    return page.total, page.rows[:limit]

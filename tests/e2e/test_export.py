@@ -23,7 +23,8 @@ def download(page: Page, limit: str | None = None, sort: str | None = None) -> t
     with page.expect_download() as info:
         dialog.get_by_role("button", name="Download").click()
     file = info.value
-    text = open(file.path(), encoding="utf-8").read()
+    with open(file.path(), encoding="utf-8") as stream:
+        text = stream.read()
     return file.suggested_filename, list(csv.DictReader(io.StringIO(text)))
 
 
@@ -33,20 +34,32 @@ def test_export_the_newest_contacts_by_created_date(page: Page, app_server):
     name, rows = download(page, limit="5", sort="Created Date")
     assert name == f"contacts-{datetime.now(UTC).date().isoformat()}.csv"
     with app_server.session() as session:
-        expected = session.execute(
-            sa.select(Contact.name).order_by(Contact.created_at.desc(), Contact.id.desc()).limit(5)
-        ).scalars().all()
+        expected = (
+            session.execute(
+                sa.select(Contact.name)
+                .order_by(Contact.created_at.desc(), Contact.id.desc())
+                .limit(5)
+            )
+            .scalars()
+            .all()
+        )
     assert [row["Name"] for row in rows] == expected
     assert {"Name", "Email", "Phone", "Created At", "Last Interaction", "Labels"} <= set(rows[0])
 
 
 def test_export_follows_the_search_and_neutralises_formulas(page: Page, app_server):
     with app_server.session() as session:
-        session.add(Contact(workspace_id=app_server.workspace_id, name="=HYPERLINK(evil) Exportee",
-                            email="exportee@example.com", channel="imported"))
+        session.add(
+            Contact(
+                workspace_id=app_server.workspace_id,
+                name="=HYPERLINK(evil) Exportee",
+                email="exportee@example.com",
+                channel="imported",
+            )
+        )
     page.goto("/contacts?q=Exportee")
     wait_until_connected(page)
-    name, rows = download(page)
+    _name, rows = download(page)
     assert len(rows) == 1
     assert rows[0]["Name"] == "'=HYPERLINK(evil) Exportee"
     assert rows[0]["Email"] == "exportee@example.com"
