@@ -8,10 +8,10 @@ from cloodot_app.components.cells import custom_field_cell, editable_text
 from cloodot_app.components.contact_bits import channel_icon, contact_avatar, relative_time
 from cloodot_app.components.export_dialog import download_csv_button, export_dialog
 from cloodot_app.components.filter_drawer import filter_chips, filter_drawer, filters_button
+from cloodot_app.components.live_toggle import live_toggle
 from cloodot_app.state.columns import ColumnChoice
 from cloodot_app.state.contact_drawer import ContactDrawerState
 from cloodot_app.state.contacts import ContactRow, ContactsState, SegmentChoice
-from cloodot_app.state.live import LiveState
 
 # ------------------------------------------------------------------- toolbar
 
@@ -54,26 +54,6 @@ def segment_selector() -> rx.Component:
         ),
         value=ContactsState.segment_id.to_string(),
         on_change=ContactsState.select_segment,
-    )
-
-
-def live_toggle() -> rx.Component:
-    return rx.el.label(
-        rx.hstack(
-            rx.switch(checked=LiveState.live, on_change=LiveState.set_live, aria_label="Live"),
-            rx.text("Live", size="2", weight="medium"),
-            rx.cond(
-                LiveState.live,
-                rx.text(
-                    "updated ",
-                    rx.moment(LiveState.last_refreshed, from_now=True, interval=5000),
-                    size="1",
-                    color_scheme="gray",
-                ),
-            ),
-            align="center",
-            spacing="2",
-        )
     )
 
 
@@ -133,7 +113,7 @@ def contacts_toolbar() -> rx.Component:
             filters_button(),
             segment_selector(),
             rx.spacer(),
-            live_toggle(),
+            live_toggle("contacts"),
             column_chooser(),
             align="center",
             width="100%",

@@ -35,6 +35,8 @@ def sidebar() -> rx.Component:
             ),
             rx.text("Contacts", size="1", weight="bold", color_scheme="gray", padding_x="10px"),
             _nav_link("All", "users", routes.CONTACTS_ALL),
+            _nav_link("Leads", "kanban", routes.LEADS),
+            _nav_link("Segments", "layers", routes.SEGMENTS),
             spacing="1",
             width="100%",
         ),

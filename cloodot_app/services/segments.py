@@ -20,7 +20,23 @@ from cloodot_app.models import Contact, Segment, utcnow
 from cloodot_app.services.contacts import NotFound
 from cloodot_app.services.workspaces import field_catalog
 
-SEGMENT_COLORS = ("blue", "green", "orange", "purple", "crimson", "teal", "amber", "indigo")
+# Radix colour names (the UI's palette); a new segment takes the next one in turn.
+SEGMENT_COLORS = (
+    "blue",
+    "green",
+    "orange",
+    "purple",
+    "crimson",
+    "teal",
+    "amber",
+    "indigo",
+    "violet",
+    "tomato",
+    "cyan",
+    "pink",
+    "grass",
+    "gray",
+)
 
 
 def list_segments(session: Session, workspace_id: int) -> list[dict[str, Any]]:

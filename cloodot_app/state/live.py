@@ -1,4 +1,4 @@
-"""Live mode: a per-tab background loop that refreshes the table when the data changed."""
+"""Live mode: a per-tab background loop that refreshes the page when the data changed."""
 
 from __future__ import annotations
 
@@ -10,8 +10,12 @@ import reflex as rx
 
 from cloodot_app.settings import settings
 from cloodot_app.state.contacts import ContactsState, current_data_version
+from cloodot_app.state.leads import LeadsState
 
 logger = logging.getLogger(__name__)
+
+# The page states Live mode can refresh; each has `_version` and `async _refresh()`.
+LIVE_TARGETS: dict[str, type[rx.State]] = {"contacts": ContactsState, "leads": LeadsState}
 
 
 def tab_is_connected(state: rx.State) -> bool:
@@ -27,16 +31,22 @@ def tab_is_connected(state: rx.State) -> bool:
 
 class LiveState(rx.State):
     live: bool = False
+    target: str = "contacts"
     last_refreshed: str = ""
-    # How many times the loop has woken up (shown nowhere; lets tests see it stop).
-    _turns: int = 0
 
     @rx.event
-    def set_live(self, value: bool):
-        self.live = bool(value)
+    def set_live(self, target: str, value: bool):
+        if target not in LIVE_TARGETS:
+            return
+        self.live, self.target = bool(value), target
         if self.live:
             self.last_refreshed = datetime.now(UTC).isoformat()
             return LiveState.live_loop
+
+    @rx.event
+    def stop(self):
+        """on_load of every page: Live is per page, and starts off."""
+        self.live = False
 
     @rx.event(background=True, supersedes=True)
     async def live_loop(self):
@@ -48,12 +58,11 @@ class LiveState(rx.State):
                 if not self.live or not tab_is_connected(self):
                     logger.info("live loop for %s stopped", self.router.session.client_token)
                     return
-                self._turns += 1
-                contacts = await self.get_state(ContactsState)
-                seen = contacts._version
+                page = await self.get_state(LIVE_TARGETS[self.target])
+                seen = page._version
             version = await rx.run_in_thread(current_data_version)
             if version != seen:
                 async with self:
-                    contacts = await self.get_state(ContactsState)
-                    await contacts._refresh()
+                    page = await self.get_state(LIVE_TARGETS[self.target])
+                    await page._refresh()
                     self.last_refreshed = datetime.now(UTC).isoformat()

@@ -1,0 +1,127 @@
+"""The Leads board: one column per segment, cards sorted by most recent interaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from cloodot_app.filters import CONTACT_FIELD_PREFIX, FieldCatalog, FilterError, FilterSpec
+from cloodot_app.models import ContactLabel, Segment
+from cloodot_app.services.contacts import (
+    ContactQuery,
+    NotFound,
+    _owned_contact,
+    list_contacts,
+    update_contact_field,
+)
+from cloodot_app.services.workspaces import bump_data_version, field_catalog
+
+CARDS_PER_LOAD = 25
+
+
+@dataclass(frozen=True)
+class DropAction:
+    """What dropping a card on a column does: add a label, or set a select field."""
+
+    kind: str  # "label" | "field"
+    target: str  # label id, or the contact custom field's key ("cf.plan")
+    value: str  # the label's name, or the option
+    words: str  # "adds the label VIP" / "sets Plan to Enterprise"
+
+
+def drop_action(spec: FilterSpec | dict, catalog: FieldCatalog) -> DropAction | None:
+    """Only a column defined by exactly one "has label X" or "<select field> is X"
+    condition can take a dropped card: anything else has no single edit that would make
+    the contact match."""
+    try:
+        parsed = FilterSpec.parse(spec)
+    except FilterError:
+        return None
+    if len(parsed.conditions) != 1:
+        return None
+    condition = parsed.conditions[0]
+    info = catalog.fields.get(condition.field)
+    if info is None:
+        return None
+    value = condition.value
+    single_label = isinstance(value, list) and len(value) == 1
+    if info.kind == "label" and condition.operator == "has_any_of" and single_label:
+        label_id = int(value[0])
+        if label_id in info.label_names:
+            name = info.label_names[label_id]
+            return DropAction("label", str(label_id), name, f"adds the label {name}")
+    if (
+        info.source == "contact"
+        and info.kind == "select"
+        and condition.operator == "is"
+        and value in info.options
+    ):
+        return DropAction(
+            "field",
+            CONTACT_FIELD_PREFIX + info.json_key,
+            str(value),
+            f"sets {info.label} to {value}",
+        )
+    return None
+
+
+def board_segments(session: Session, workspace_id: int) -> list[Segment]:
+    return list(
+        session.execute(
+            sa.select(Segment)
+            .where(Segment.workspace_id == workspace_id, Segment.on_board.is_(True))
+            .order_by(Segment.position, Segment.id)
+        ).scalars()
+    )
+
+
+def column_cards(
+    session: Session, workspace_id: int, segment_id: int, search: str, loaded: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The next cards of a column (after the `loaded` ones) and the column's total."""
+    size = CARDS_PER_LOAD
+    page = loaded // size + 1
+    result = list_contacts(
+        session,
+        workspace_id,
+        ContactQuery(
+            search=search,
+            segment_id=segment_id,
+            sort="last_interaction_at",
+            descending=True,
+            page=page,
+            page_size=size,
+        ),
+    )
+    if result.page != page:  # past the end: list_contacts clamped to the last page
+        return [], result.total
+    return result.rows, result.total
+
+
+def move_card(session: Session, workspace_id: int, contact_id: int, segment_id: int) -> str:
+    """Make a contact match a column's segment; returns what was done, in words."""
+    segment = session.get(Segment, segment_id)
+    if segment is None or segment.workspace_id != workspace_id:
+        raise NotFound("That column's segment no longer exists.")
+    action = drop_action(segment.filter_spec, field_catalog(session, workspace_id))
+    if action is None:
+        raise FilterError(f"Cards cannot be dropped on “{segment.name}”.")
+    contact = _owned_contact(session, workspace_id, contact_id)
+    if action.kind == "label":
+        label_id = int(action.target)
+        exists = session.execute(
+            sa.select(ContactLabel).where(
+                ContactLabel.contact_id == contact.id, ContactLabel.label_id == label_id
+            )
+        ).first()
+        if exists:
+            return f"{contact.name} already has the label {action.value}."
+        session.add(ContactLabel(contact_id=contact.id, label_id=label_id))
+        bump_data_version(session, workspace_id)
+        session.flush()
+    else:
+        update_contact_field(session, workspace_id, contact.id, action.target, action.value)
+    return f"{contact.name}: {action.words}."

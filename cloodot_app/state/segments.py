@@ -1,0 +1,232 @@
+"""Contacts → Segments: the list of saved segments, and the segment editor."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import reflex as rx
+
+from cloodot_app.db import session_scope
+from cloodot_app.filters import FilterError
+from cloodot_app.services import segments as segments_service
+from cloodot_app.services.contacts import NotFound, initials
+from cloodot_app.state.condition_builder import ConditionBuilderMixin
+from cloodot_app.state.workspace import current_workspace_id
+
+
+@dataclasses.dataclass
+class SegmentItem:
+    id: int = 0
+    name: str = ""
+    description: str = ""
+    color: str = "blue"
+    rules: str = ""
+    problem: str = ""
+    count: int = 0
+    updated_at: str = ""
+    on_board: bool = True
+
+
+@dataclasses.dataclass
+class PreviewContact:
+    id: int = 0
+    name: str = ""
+    initials: str = ""
+    email: str = ""
+    avatar_color: str = "gray"
+    image_url: str = ""
+
+
+def _in_session(fn, *args):
+    with session_scope() as session:
+        return fn(session, current_workspace_id(), *args)
+
+
+def _segments_with_counts(session, workspace_id) -> list[SegmentItem]:
+    counts = segments_service.segment_counts(session, workspace_id)
+    return [
+        SegmentItem(
+            id=s["id"],
+            name=s["name"],
+            description=s["description"],
+            color=s["color"],
+            rules=s["rules"],
+            problem=s["problem"],
+            count=counts.get(s["id"]) or 0,
+            updated_at=s["updated_at"],
+            on_board=s["on_board"],
+        )
+        for s in segments_service.list_segments(session, workspace_id)
+    ]
+
+
+class SegmentsState(rx.State):
+    segments: list[SegmentItem] = []
+    loading: bool = True
+    delete_id: int = 0
+    delete_name: str = ""
+    delete_usage: list[str] = []
+
+    @rx.event
+    async def load(self):
+        self.segments = await rx.run_in_thread(lambda: _in_session(_segments_with_counts))
+        self.loading = False
+
+    @rx.event
+    async def duplicate(self, segment_id: int):
+        try:
+            copy = await rx.run_in_thread(
+                lambda: _in_session(segments_service.duplicate_segment, segment_id).name
+            )
+        except (NotFound, FilterError) as error:
+            return rx.toast.error(str(error))
+        await self.load()
+        return rx.toast.success(f"Created “{copy}”.")
+
+    @rx.event
+    async def move(self, segment_id: int, offset: int):
+        try:
+            await rx.run_in_thread(
+                lambda: _in_session(segments_service.move_segment, segment_id, offset)
+            )
+        except NotFound as error:
+            return rx.toast.error(str(error))
+        await self.load()
+
+    @rx.event
+    async def set_on_board(self, segment_id: int, value: bool):
+        await rx.run_in_thread(
+            lambda: _in_session(segments_service.set_on_board, segment_id, bool(value))
+        )
+        await self.load()
+
+    @rx.event
+    async def ask_delete(self, segment_id: int):
+        segment = next((s for s in self.segments if s.id == segment_id), None)
+        if segment is None:
+            return
+        self.delete_usage = await rx.run_in_thread(
+            lambda: _in_session(segments_service.segment_usage, segment_id)
+        )
+        self.delete_id, self.delete_name = segment_id, segment.name
+
+    @rx.event
+    def cancel_delete(self, open_: bool = False):
+        if not open_:
+            self.delete_id = 0
+
+    @rx.event
+    async def confirm_delete(self):
+        segment_id, name = self.delete_id, self.delete_name
+        self.delete_id = 0
+        try:
+            await rx.run_in_thread(lambda: _in_session(segments_service.delete_segment, segment_id))
+        except NotFound as error:
+            return rx.toast.error(str(error))
+        await self.load()
+        return rx.toast.success(f"Deleted the segment “{name}”.")
+
+
+class SegmentEditorState(ConditionBuilderMixin, rx.State):
+    """Create or edit a segment with the same builder as the Quick Filter drawer, with a
+    live preview of how many contacts match and the first of them."""
+
+    is_open: bool = False
+    segment_id: int = 0  # 0: a new segment
+    name: str = ""
+    description: str = ""
+    color: str = "blue"
+    error: str = ""
+    preview_count: int = 0
+    preview_contacts: list[PreviewContact] = []
+    preview_problem: str = ""
+
+    def _changed(self):
+        return SegmentEditorState.refresh_preview
+
+    @rx.event
+    async def open_new(self):
+        await self._load_drafts({})
+        self.segment_id, self.name, self.description, self.color = 0, "", "", "blue"
+        self.error, self.is_open = "", True
+        return SegmentEditorState.refresh_preview
+
+    @rx.event
+    async def open_edit(self, segment_id: int):
+        segments = await rx.run_in_thread(lambda: _in_session(segments_service.list_segments))
+        segment = next((s for s in segments if s["id"] == segment_id), None)
+        if segment is None:
+            return rx.toast.error("That segment no longer exists.")
+        await self._load_drafts(segment["filter_spec"])
+        self.segment_id = segment_id
+        self.name, self.description = segment["name"], segment["description"]
+        self.color = segment["color"]
+        self.error = segment["problem"]
+        self.is_open = True
+        return SegmentEditorState.refresh_preview
+
+    @rx.event
+    def set_open(self, value: bool):
+        self.is_open = value
+
+    @rx.event
+    def set_name(self, value: str):
+        self.name = value
+
+    @rx.event
+    def set_description(self, value: str):
+        self.description = value
+
+    @rx.event
+    def set_color(self, value: str):
+        if value in segments_service.SEGMENT_COLORS:
+            self.color = value
+
+    @rx.event(supersedes=True)
+    async def refresh_preview(self):
+        spec = self._draft_spec()
+        try:
+            count, rows = await rx.run_in_thread(
+                lambda: _in_session(segments_service.preview_spec, spec)
+            )
+        except FilterError as error:
+            # Incomplete conditions are normal while typing: say why there is no preview.
+            self.preview_problem, self.preview_count, self.preview_contacts = str(error), 0, []
+            return
+        self.preview_problem, self.preview_count = "", count
+        self.preview_contacts = [
+            PreviewContact(
+                id=r["id"],
+                name=r["name"],
+                initials=r["initials"] or initials(r["name"]),
+                email=r["email"],
+                avatar_color=r["avatar_color"],
+                image_url=r["image_url"],
+            )
+            for r in rows
+        ]
+
+    @rx.event
+    async def save(self):
+        spec: dict[str, Any] = self._draft_spec()
+        name, description, color = self.name, self.description, self.color
+        segment_id = self.segment_id
+        try:
+            if segment_id:
+                await rx.run_in_thread(
+                    lambda: _in_session(
+                        segments_service.update_segment, segment_id, name, spec, description, color
+                    )
+                )
+            else:
+                await rx.run_in_thread(
+                    lambda: _in_session(
+                        segments_service.create_segment, name, spec, description, color
+                    )
+                )
+        except (FilterError, NotFound) as error:
+            self.error = str(error)
+            return
+        self.is_open, self.error = False, ""
+        return [SegmentsState.load, rx.toast.success(f"Segment “{' '.join(name.split())}” saved.")]
