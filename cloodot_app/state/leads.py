@@ -58,12 +58,12 @@ def _load_board(search: str, loaded: dict[int, int]) -> tuple[list[BoardColumn],
             column.drop_words = action.words if action else ""
             want = max(loaded.get(segment.id, 0), leads_service.CARDS_PER_LOAD)
             try:
-                while len(column.cards) < want:
+                while True:
                     rows, column.total = leads_service.column_cards(
                         session, workspace_id, segment.id, search, len(column.cards)
                     )
                     column.cards.extend(_card(r) for r in rows)
-                    if not rows:
+                    if not rows or len(column.cards) >= min(want, column.total):
                         break
             except (FilterError, NotFound) as error:
                 column.problem = str(error)
