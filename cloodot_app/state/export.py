@@ -120,6 +120,8 @@ class ExportState(rx.State):
         url = backend_url(f"{routes.API_CONTACTS_EXPORT}?ticket={quote(ticket)}")
         noun = "contact" if rows == 1 else "contacts"
         return [
-            rx.download(url=url, filename=filename),
+            # A Var, because rx.download only takes relative strings and the dev
+            # server's backend lives on another port.
+            rx.download(url=rx.Var.create(url), filename=filename),
             rx.toast.success(f"Downloading {rows:,} {noun} as {filename}."),
         ]

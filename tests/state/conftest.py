@@ -51,3 +51,12 @@ def run(handler, state, *args):
     if asyncio.iscoroutine(result):
         result = asyncio.run(result)
     return result
+
+
+def drain(generator) -> list:
+    """Run an async-generator event handler (one that yields) to the end."""
+
+    async def collect():
+        return [item async for item in generator]
+
+    return asyncio.run(collect())
