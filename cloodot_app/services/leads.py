@@ -8,13 +8,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from cloodot_app.filters import CONTACT_FIELD_PREFIX, FieldCatalog, FilterError, FilterSpec
-from cloodot_app.models import ContactLabel, Segment
+from cloodot_app.filters import (
+    CONTACT_FIELD_PREFIX,
+    CompileContext,
+    FieldCatalog,
+    FilterError,
+    FilterSpec,
+)
+from cloodot_app.models import Contact, ContactLabel, Segment, utcnow
 from cloodot_app.services.contacts import (
     ContactQuery,
     NotFound,
     _owned_contact,
-    list_contacts,
+    contact_condition,
+    contact_rows,
+    sort_order,
     update_contact_field,
 )
 from cloodot_app.services.workspaces import bump_data_version, field_catalog
@@ -49,7 +57,10 @@ def drop_action(spec: FilterSpec | dict, catalog: FieldCatalog) -> DropAction | 
     value = condition.value
     single_label = isinstance(value, list) and len(value) == 1
     if info.kind == "label" and condition.operator == "has_any_of" and single_label:
-        label_id = int(value[0])
+        try:
+            label_id = int(value[0])
+        except (TypeError, ValueError):
+            return None
         if label_id in info.label_names:
             name = info.label_names[label_id]
             return DropAction("label", str(label_id), name, f"adds the label {name}")
@@ -82,23 +93,30 @@ def column_cards(
     session: Session, workspace_id: int, segment_id: int, search: str, loaded: int
 ) -> tuple[list[dict[str, Any]], int]:
     """The next cards of a column (after the `loaded` ones) and the column's total."""
-    size = CARDS_PER_LOAD
-    page = loaded // size + 1
-    result = list_contacts(
-        session,
-        workspace_id,
-        ContactQuery(
-            search=search,
-            segment_id=segment_id,
-            sort="last_interaction_at",
-            descending=True,
-            page=page,
-            page_size=size,
-        ),
+    catalog = field_catalog(session, workspace_id)
+    ctx = CompileContext.for_session(session)
+    query = ContactQuery(search=search, segment_id=segment_id)
+    where = contact_condition(session, workspace_id, query, catalog, ctx)
+    total = session.execute(
+        sa.select(sa.func.count()).select_from(Contact).where(where)
+    ).scalar_one()
+    # An offset, not a page: `loaded` is how many cards the board holds, which need not be
+    # a multiple of CARDS_PER_LOAD (a short last load, or cards the board de-duplicated).
+    offset = max(0, loaded)
+    if offset >= total:
+        return [], total
+    contacts = (
+        session.execute(
+            sa.select(Contact)
+            .where(where)
+            .order_by(*sort_order("last_interaction_at", True, ctx.dialect))
+            .offset(offset)
+            .limit(CARDS_PER_LOAD)
+        )
+        .scalars()
+        .all()
     )
-    if result.page != page:  # past the end: list_contacts clamped to the last page
-        return [], result.total
-    return result.rows, result.total
+    return contact_rows(session, workspace_id, list(contacts), catalog), total
 
 
 def move_card(session: Session, workspace_id: int, contact_id: int, segment_id: int) -> str:
@@ -106,7 +124,8 @@ def move_card(session: Session, workspace_id: int, contact_id: int, segment_id: 
     segment = session.get(Segment, segment_id)
     if segment is None or segment.workspace_id != workspace_id:
         raise NotFound("That column's segment no longer exists.")
-    action = drop_action(segment.filter_spec, field_catalog(session, workspace_id))
+    catalog = field_catalog(session, workspace_id)
+    action = drop_action(segment.filter_spec, catalog)
     if action is None:
         raise FilterError(f"Cards cannot be dropped on “{segment.name}”.")
     contact = _owned_contact(session, workspace_id, contact_id)
@@ -120,8 +139,14 @@ def move_card(session: Session, workspace_id: int, contact_id: int, segment_id: 
         if exists:
             return f"{contact.name} already has the label {action.value}."
         session.add(ContactLabel(contact_id=contact.id, label_id=label_id))
+        contact.updated_at = utcnow()  # as set_contact_labels does
+        session.add(contact)
         bump_data_version(session, workspace_id)
         session.flush()
     else:
+        key = action.target.removeprefix(CONTACT_FIELD_PREFIX)
+        if (contact.custom_fields or {}).get(key) == action.value:
+            label = catalog.fields[action.target].label
+            return f"{contact.name} already has {label} set to {action.value}."
         update_contact_field(session, workspace_id, contact.id, action.target, action.value)
     return f"{contact.name}: {action.words}."

@@ -205,18 +205,23 @@ def duplicate_segment(session: Session, workspace_id: int, segment_id: int) -> S
             sa.select(Segment.name).where(Segment.workspace_id == workspace_id)
         ).scalars()
     }
-    number, name = 1, f"{original.name} (copy)"
+    number, name = 1, _copy_name(original.name, " (copy)")
     while name.lower() in names:
         number += 1
-        name = f"{original.name} (copy {number})"
+        name = _copy_name(original.name, f" (copy {number})")
     return create_segment(
         session,
         workspace_id,
-        name[:120],
+        name,
         FilterSpec.parse(original.filter_spec),
         original.description,
         original.color,
     )
+
+
+def _copy_name(name: str, suffix: str) -> str:
+    """The name with the suffix, shortening the name (never the suffix) to fit 120."""
+    return name[: 120 - len(suffix)].rstrip() + suffix
 
 
 def segment_usage(session: Session, workspace_id: int, segment_id: int) -> list[str]:
@@ -279,13 +284,15 @@ def preview_spec(
     session: Session, workspace_id: int, spec: FilterSpec | dict, limit: int = 5
 ) -> tuple[int, list[dict[str, Any]]]:
     """The live preview while a segment is edited: how many match, and the first few."""
-    from cloodot_app.services.contacts import ContactQuery, list_contacts
+    from cloodot_app.services.contacts import PAGE_SIZES, ContactQuery, list_contacts
 
+    # The smallest page that holds `limit` rows (list_contacts only serves its page sizes).
+    page_size = next((size for size in PAGE_SIZES if size >= limit), PAGE_SIZES[-1])
     page = list_contacts(
         session,
         workspace_id,
         ContactQuery(
-            filter=FilterSpec.parse(spec), sort="last_interaction_at", page_size=10, page=1
+            filter=FilterSpec.parse(spec), sort="last_interaction_at", page_size=page_size, page=1
         ),
     )
     return page.total, page.rows[:limit]

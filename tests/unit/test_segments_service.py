@@ -487,7 +487,7 @@ def test_create_segment_stores_what_was_asked(session, world):
         "teal",
     )
     assert (row.position, row.on_board) == (8, True)
-    assert row.created_at == row.updated_at
+    assert abs(row.updated_at - row.created_at) < timedelta(seconds=1)
     assert abs(row.created_at - datetime.now(UTC)) < timedelta(minutes=1)
     assert listed(session, world.ws)[-1] == "Hot leads"
     assert segment_counts(session, world.ws)[segment.id] == 2  # Ben, Cat
@@ -608,8 +608,8 @@ def test_default_colours_cycle_and_positions_append(session, make_workspace):
     assert [s.color for s in created] == [*SEGMENT_COLORS, "blue", "green"]
     # A colour of the palette is kept; anything else takes the default of its position.
     assert create_segment(session, ws, "Chosen", rules, color="pink").color == "pink"
-    assert create_segment(session, ws, "Odd", rules, color="neon").color == SEGMENT_COLORS[4]
-    assert create_segment(session, ws, "Empty", rules, color="").color == SEGMENT_COLORS[5]
+    assert create_segment(session, ws, "Odd", rules, color="neon").color == SEGMENT_COLORS[17 % 14]
+    assert create_segment(session, ws, "Empty", rules, color="").color == SEGMENT_COLORS[18 % 14]
 
 
 def test_positions_are_per_workspace(session, world, make_workspace):
@@ -819,6 +819,11 @@ def test_duplicate_of_a_segment_with_the_longest_name(session, world):
     assert first.name == "L" * 113 + " (copy)"
     assert second.name == "L" * 111 + " (copy 2)"
     assert len(first.name) == len(second.name) == 120
+    # Shortened at a space: no double space before the suffix.
+    spaced = create_segment(
+        session, world.ws, "A" * 112 + " " + "B" * 7, spec(c("name", "contains", "a"))
+    )
+    assert duplicate_segment(session, world.ws, spaced.id).name == "A" * 112 + " (copy)"
 
 
 def test_duplicate_of_a_broken_or_foreign_segment(session, world):
