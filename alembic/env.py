@@ -5,17 +5,11 @@ from sqlmodel import SQLModel
 import cloodot_app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from alembic import context
 from cloodot_app.db import make_engine
+from cloodot_app.search_index import include_in_autogenerate
 from cloodot_app.settings import settings
 
 config = context.config
 target_metadata = SQLModel.metadata
-
-
-def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Leave the hand-written search index (FTS5 table, pg_trgm indexes) out of autogenerate."""
-    if type_ == "table" and name and name.startswith("contact_search"):
-        return False
-    return not (type_ == "index" and name and name.endswith("_trgm"))
 
 
 def _url() -> str:
@@ -45,7 +39,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
-        include_object=include_object,
+        include_object=include_in_autogenerate,
     )
     with context.begin_transaction():
         context.run_migrations()

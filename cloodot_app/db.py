@@ -81,8 +81,14 @@ def refresh_statistics(url: str | None = None) -> None:
     full scans for JSON filters (1.5-2 s at a million contacts instead of ms)."""
     engine = make_engine(url or settings.database_url)
     with engine.begin() as connection:
-        if engine.dialect.name == "sqlite":
-            connection.exec_driver_sql("PRAGMA optimize=0x10002")
+        if engine.dialect.name != "sqlite":
+            connection.exec_driver_sql("ANALYZE")
+        elif connection.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
+        ).first():
+            connection.exec_driver_sql("PRAGMA optimize")
         else:
+            # PRAGMA optimize (SQLite 3.40) never analyzes a database that has no
+            # statistics at all, so the first time it must be a full ANALYZE.
             connection.exec_driver_sql("ANALYZE")
     engine.dispose()

@@ -81,3 +81,11 @@ def sqlite_triggers_missing(connection: sa.Connection) -> bool:
 def rebuild_sqlite_index(connection: sa.Connection) -> None:
     """Re-read every contact row into the FTS5 index (after a load without triggers)."""
     connection.exec_driver_sql("INSERT INTO contact_search(contact_search) VALUES('rebuild')")
+
+
+def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's include_object: leave the hand-written DDL above (the FTS5 table, the
+    pg_trgm indexes) and PostgreSQL-only indexes (named *_pg) out of model comparison."""
+    if type_ == "table" and name and name.startswith("contact_search"):
+        return False
+    return not (type_ == "index" and name and name.endswith(("_trgm", "_pg")))

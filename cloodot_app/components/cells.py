@@ -130,4 +130,5 @@ def custom_field_cell(row: ContactRow, column: ColumnChoice) -> rx.Component:
             editor,
         ),
         white_space="nowrap",
+        on_click=rx.stop_propagation,
     )

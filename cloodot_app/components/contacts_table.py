@@ -257,6 +257,7 @@ def name_cell(row: ContactRow) -> rx.Component:
             spacing="2",
         ),
         white_space="nowrap",
+        on_click=rx.stop_propagation,
     )
 
 
@@ -305,7 +306,8 @@ def opt_in_cell(row: ContactRow) -> rx.Component:
             checked=row.campaign_opt_in,
             on_change=lambda value: ContactsState.set_opt_in(row.id, value),
             aria_label="Campaign opt-in for " + row.name,
-        )
+        ),
+        on_click=rx.stop_propagation,
     )
 
 
@@ -315,7 +317,8 @@ def select_cell(row: ContactRow) -> rx.Component:
             checked=ContactsState.selected_ids.contains(row.id),
             on_change=lambda checked: ContactsState.toggle_row(row.id, checked),
             aria_label="Select " + row.name,
-        )
+        ),
+        on_click=rx.stop_propagation,
     )
 
 
@@ -326,16 +329,25 @@ def actions_cell(row: ContactRow) -> rx.Component:
             variant="ghost",
             on_click=ContactDrawerState.open_contact(row.id),
             aria_label="Edit " + row.name,
-        )
+        ),
+        on_click=rx.stop_propagation,
     )
 
 
 def contact_row(row: ContactRow) -> rx.Component:
+    """Clicking a row opens the details drawer; cells that edit keep their clicks."""
     return rx.table.row(
         select_cell(row),
         name_cell(row),
-        rx.table.cell(editable_text(row, "email", row.email, "Email", "email")),
-        rx.table.cell(editable_text(row, "phone", row.phone, "Phone", "tel"), white_space="nowrap"),
+        rx.table.cell(
+            editable_text(row, "email", row.email, "Email", "email"),
+            on_click=rx.stop_propagation,
+        ),
+        rx.table.cell(
+            editable_text(row, "phone", row.phone, "Phone", "tel"),
+            white_space="nowrap",
+            on_click=rx.stop_propagation,
+        ),
         rx.table.cell(relative_time(row.created_at), white_space="nowrap"),
         last_interaction_cell(row),
         opt_in_cell(row),
@@ -344,6 +356,9 @@ def contact_row(row: ContactRow) -> rx.Component:
         key=row.id,
         align="center",
         data_selected=ContactsState.selected_ids.contains(row.id),
+        on_click=ContactDrawerState.open_contact(row.id),
+        cursor="pointer",
+        _hover={"background": rx.color("gray", 2)},
     )
 
 
@@ -395,6 +410,8 @@ def contacts_table() -> rx.Component:
         overflow_x="auto",
         # Browser tests wait for "ready" before they look at rows.
         data_rows_state=rx.cond(ContactsState.loading, "loading", "ready"),
+        opacity=rx.cond(ContactsState.loading, "0.6", "1"),
+        transition="opacity 120ms",
         aria_busy=ContactsState.loading,
     )
 

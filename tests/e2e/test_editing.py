@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
@@ -128,3 +130,15 @@ def test_details_drawer_edits_labels_and_fields(page: Page, app_server):
     expect(drawer.get_by_role("button", name="Remove label VIP")).to_be_hidden()
     page.keyboard.press("Escape")
     expect(drawer).to_be_hidden()
+
+
+def test_clicking_a_row_opens_the_drawer_but_editing_a_cell_does_not(page: Page):
+    page.goto("/contacts?q=Yusuf")
+    wait_until_connected(page)
+    row = page.get_by_role("table", name="Contacts").locator("tbody tr").first
+    row.get_by_role("button", name=re.compile(r"^Email: ")).click()
+    expect(page.get_by_role("textbox", name="Edit Email")).to_be_visible()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    page.keyboard.press("Escape")
+    row.get_by_role("cell").nth(4).click()  # "Created At"
+    expect(page.get_by_role("dialog", name="Yusuf Quayle")).to_be_visible()
