@@ -170,24 +170,18 @@ def read_csv(data: bytes) -> ParsedCsv:
             "This does not look like a CSV file. Save the spreadsheet as CSV and try again."
         )
     # Blank lines before the header are skipped, but counted in the row numbers.
-    lines = text.splitlines(keepends=True)
-    leading_blank = 0
-    while leading_blank < len(lines) and not lines[leading_blank].strip():
-        leading_blank += 1
-    text = "".join(lines[leading_blank:])
+    blank = _LEADING_BLANK_LINES.match(text)
+    leading_blank = len(_LINE_BREAK.findall(blank.group())) if blank else 0
+    text = text[blank.end() :] if blank else text
     delimiter = _detect_delimiter(text)
 
     try:
-        header_cells = next(csv.reader(io.StringIO(text), delimiter=delimiter))
-    except (csv.Error, StopIteration):
-        raise CsvImportError("The file has no header row.") from None
-    headers = _headers(header_cells)
-
-    try:
+        # header=None: the header line fixes the column count, so a row with more values
+        # than the header is an error, never silently shifted into an index or dropped.
         frame = pd.read_csv(
             io.StringIO(text),
             sep=delimiter,
-            header=0,
+            header=None,
             dtype=str,
             keep_default_na=False,
             na_filter=False,
@@ -198,14 +192,15 @@ def read_csv(data: bytes) -> ParsedCsv:
         raise CsvImportError("The file has no header row.") from None
     except pd.errors.ParserError as error:
         raise CsvImportError(_parser_message(str(error), leading_blank)) from None
-    if len(frame.columns) != len(headers):  # cannot happen with the C parser; be safe
-        raise CsvImportError("The file's header row could not be read.")
-    frame.columns = headers
     frame = frame.fillna("").astype(object)
+    headers = _headers([str(cell) for cell in frame.iloc[0]])
+    frame = frame.iloc[1:]
+    frame.columns = headers
     # Blank rows (every cell empty or spaces) are not contacts.
     filled = frame.apply(lambda column: column.str.strip() != "").any(axis=1)
     frame = frame[filled]
-    row_numbers = [int(index) + 2 + leading_blank for index in frame.index]
+    # Spreadsheet numbering: the header line (frame index 0) is row 1.
+    row_numbers = [int(index) + 1 + leading_blank for index in frame.index]
     frame = frame.reset_index(drop=True)
     if not row_numbers:
         raise CsvImportError("The file has a header row but no contacts.")
@@ -215,6 +210,10 @@ def read_csv(data: bytes) -> ParsedCsv:
             f"{MAX_ROWS:,} at a time. Split it into smaller files."
         )
     return ParsedCsv(headers, frame, row_numbers, encoding, delimiter)
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LEADING_BLANK_LINES = re.compile(r"(?:[ \t\f\v]*(?:\r\n|\r|\n))+")
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -242,7 +241,7 @@ def _detect_delimiter(text: str) -> str:
     sample = text[:SNIFF_BYTES]
     if len(text) > SNIFF_BYTES and "\n" in sample:
         sample = sample[: sample.rindex("\n") + 1]  # whole lines only
-    header_line = text.splitlines()[0] if text else ""
+    header_line = _LINE_BREAK.split(text, maxsplit=1)[0]
     counts = {d: _count_outside_quotes(header_line, d) for d in DELIMITERS}
     try:
         sniffed = csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
@@ -361,91 +360,23 @@ _CANONICAL: dict[str, str] = {
     "labels": "labels",
 }
 
-_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "name": (
-        "fullname",
-        "contactname",
-        "contact",
-        "displayname",
-        "customername",
-        "customer",
-        "clientname",
-        "client",
-        "leadname",
-        "person",
-        "nombre",
-        "nombrecompleto",
-        "nom",
-        "nomcomplet",
-    ),
-    "first_name": ("first", "givenname", "forename", "fname", "prenom", "vorname"),
-    "last_name": (
-        "last",
-        "surname",
-        "familyname",
-        "lname",
-        "nachname",
-        "apellido",
-        "apellidos",
-        "nomdefamille",
-    ),
-    "email": (
-        "emailaddress",
-        "mail",
-        "emailid",
-        "mailaddress",
-        "emails",
-        "correo",
-        "correoelectronico",
-        "courriel",
-        "emailadresse",
-        "workemail",
-        "primaryemail",
-        "contactemail",
-    ),
-    "phone": (
-        "phonenumber",
-        "phoneno",
-        "phones",
-        "mobile",
-        "mobilenumber",
-        "mobilephone",
-        "mobileno",
-        "cell",
-        "cellphone",
-        "cellnumber",
-        "telephone",
-        "telephonenumber",
-        "tel",
-        "whatsapp",
-        "whatsappnumber",
-        "whatsappphone",
-        "whatsappno",
-        "contactnumber",
-        "msisdn",
-        "telefono",
-        "telefone",
-        "handy",
-        "handynummer",
-        "primaryphone",
-    ),
-    "campaign_opt_in": (
-        "optin",
-        "optedin",
-        "campaignoptin",
-        "marketingoptin",
-        "emailoptin",
-        "smsoptin",
-        "whatsappoptin",
-        "consent",
-        "marketingconsent",
-        "subscribed",
-        "newsletter",
-        "acceptsmarketing",
-    ),
-    "labels": ("label", "tags", "tag"),
+# Normalised header (see _norm) -> target, after the exact names and the custom fields.
+_SYNONYMS: dict[str, str] = {
+    "name": "fullname contactname contact displayname customername customer clientname "
+    "client leadname person nombre nombrecompleto nom nomcomplet",
+    "first_name": "first givenname forename fname prenom vorname",
+    "last_name": "last surname familyname lname nachname apellido apellidos nomdefamille",
+    "email": "emailaddress mail emailid mailaddress emails correo correoelectronico courriel "
+    "emailadresse workemail primaryemail contactemail",
+    "phone": "phonenumber phoneno phones mobile mobilenumber mobilephone mobileno cell "
+    "cellphone cellnumber telephone telephonenumber tel whatsapp whatsappnumber "
+    "whatsappphone whatsappno contactnumber msisdn telefono telefone handy handynummer "
+    "primaryphone",
+    "campaign_opt_in": "optin optedin marketingoptin emailoptin smsoptin whatsappoptin consent "
+    "marketingconsent subscribed newsletter acceptsmarketing",
+    "labels": "label tags tag",
 }
-_SYNONYM_TARGET = {word: target for target, words in _SYNONYMS.items() for word in words}
+_SYNONYM_TARGET = {word: target for target, words in _SYNONYMS.items() for word in words.split()}
 
 
 def guess_mapping(
@@ -706,9 +637,14 @@ def _existing_contacts(
     ):
         if not keys:
             continue
+        # The keys are written into the SQL (safely quoted) rather than bound: psycopg
+        # prepares a statement run five times, and PostgreSQL's generic plan for
+        # "IN ($2, ..., $1001)" scans the whole workspace (250 ms a chunk at 20,000
+        # contacts, instead of 3 ms through ix_contact_ws_email / ix_contact_ws_phone).
+        in_keys = column.in_(sa.bindparam(f"{column.key}_keys", keys, literal_execute=True))
         for contact_id, key, custom in session.execute(
             sa.select(Contact.id, column, Contact.custom_fields)
-            .where(Contact.workspace_id == workspace_id, column.in_(keys))
+            .where(Contact.workspace_id == workspace_id, in_keys)
             .order_by(Contact.id)
         ):
             index.setdefault(key, _Existing(contact_id, dict(custom or {})))
@@ -987,13 +923,14 @@ def _add_labels(session: Session, creates: list[_Pending], touched: list[_Pendin
     pairs = {(p.id, label_id) for p in creates for label_id in p.label_ids}
     updated = {p.id: p.label_ids for p in touched if p.label_ids}
     if updated:
-        existing = set(
-            session.execute(
+        existing = {
+            (contact_id, label_id)
+            for contact_id, label_id in session.execute(
                 sa.select(ContactLabel.contact_id, ContactLabel.label_id).where(
                     ContactLabel.contact_id.in_(list(updated))
                 )
-            ).tuples()
-        )
+            )
+        }
         pairs.update(
             (contact_id, label_id)
             for contact_id, label_ids in updated.items()
