@@ -9,8 +9,11 @@ from cloodot_app.api import build_api
 from cloodot_app.pages.contacts import contacts_page
 from cloodot_app.pages.leads import leads_page
 from cloodot_app.pages.segments import segments_page
+from cloodot_app.pages.settings import custom_fields_page, labels_page
 from cloodot_app.startup import prepare_database
 from cloodot_app.state.contacts import ContactsState
+from cloodot_app.state.custom_fields import CustomFieldsState
+from cloodot_app.state.labels import LabelsState
 from cloodot_app.state.leads import LeadsState
 from cloodot_app.state.live import LiveState
 from cloodot_app.state.segments import SegmentsState
@@ -44,4 +47,11 @@ app.add_page(
     route=routes.LEADS,
     title="Leads · Cloodot",
     on_load=[LiveState.stop, LeadsState.load],
+)
+app.add_page(labels_page, route=routes.LABELS, title="Labels · Cloodot", on_load=LabelsState.load)
+app.add_page(
+    custom_fields_page,
+    route=routes.CUSTOM_FIELDS,
+    title="Custom fields · Cloodot",
+    on_load=CustomFieldsState.load,
 )

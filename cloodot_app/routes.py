@@ -7,3 +7,6 @@ SEGMENTS = "/contacts/segments"
 
 API_CHANNEL_MESSAGES = "/api/channels/{channel}/messages"
 API_CONTACTS_EXPORT = "/api/contacts/export.csv"
+LABELS = "/settings/labels"
+CUSTOM_FIELDS = "/settings/fields"
+IMPORT = "/contacts/import"

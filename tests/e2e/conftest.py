@@ -97,12 +97,19 @@ def app_server(tmp_path_factory) -> AppServer:
             time.sleep(1)
         yield AppServer(url, database_url, token, workspace_id)
     finally:
-        os.killpg(process.pid, 15)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
+        _stop(process)
         log.close()
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """End the server and everything it started (it runs in its own process group)."""
+    try:
+        os.killpg(process.pid, 15)
+        process.wait(timeout=20)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, 9)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,126 @@
+"""Settings → Labels: create, rename, recolour and delete labels."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import reflex as rx
+
+from cloodot_app.db import session_scope
+from cloodot_app.services import labels as labels_service
+from cloodot_app.services.contacts import NotFound
+from cloodot_app.state.workspace import current_workspace_id
+
+
+@dataclasses.dataclass
+class LabelItem:
+    id: int = 0
+    name: str = ""
+    color: str = "gray"
+    contacts: int = 0
+    conversations: int = 0
+    segments: list[str] = dataclasses.field(default_factory=list)
+
+
+def _call(fn, *args):
+    with session_scope() as session:
+        return fn(session, current_workspace_id(), *args)
+
+
+def _fetch() -> list[LabelItem]:
+    return [
+        LabelItem(**{f.name: item[f.name] for f in dataclasses.fields(LabelItem)})
+        for item in _call(labels_service.list_labels)
+    ]
+
+
+class LabelsState(rx.State):
+    labels: list[LabelItem] = []
+    loading: bool = True
+    # The create / edit dialog (edit_id 0: a new label).
+    editor_open: bool = False
+    edit_id: int = 0
+    edit_name: str = ""
+    edit_color: str = "blue"
+    edit_error: str = ""
+    # The delete confirmation.
+    delete_id: int = 0
+    delete_name: str = ""
+    delete_contacts: int = 0
+    delete_conversations: int = 0
+    delete_segments: list[str] = []
+
+    @rx.event
+    async def load(self):
+        self.labels = await rx.run_in_thread(_fetch)
+        self.loading = False
+
+    @rx.event
+    def open_new(self):
+        self.edit_id, self.edit_name, self.edit_color, self.edit_error = 0, "", "blue", ""
+        self.editor_open = True
+
+    @rx.event
+    def open_edit(self, label_id: int):
+        label = next((item for item in self.labels if item.id == label_id), None)
+        if label is None:
+            return
+        self.edit_id, self.edit_name, self.edit_color = label.id, label.name, label.color
+        self.edit_error, self.editor_open = "", True
+
+    @rx.event
+    def set_editor_open(self, value: bool):
+        self.editor_open = value
+
+    @rx.event
+    def set_edit_name(self, value: str):
+        self.edit_name = value
+
+    @rx.event
+    def set_edit_color(self, value: str):
+        self.edit_color = value
+
+    @rx.event
+    async def save(self):
+        label_id, name, color = self.edit_id, self.edit_name, self.edit_color
+        try:
+            if label_id:
+                await rx.run_in_thread(
+                    lambda: _call(labels_service.update_label, label_id, name, color)
+                )
+            else:
+                await rx.run_in_thread(lambda: _call(labels_service.create_label, name, color))
+        except (labels_service.LabelError, NotFound) as error:
+            self.edit_error = str(error)
+            return
+        self.editor_open = False
+        await self.load()
+        return rx.toast.success(f"Label “{' '.join(name.split())}” saved.")
+
+    @rx.event
+    async def ask_delete(self, label_id: int):
+        label = next((item for item in self.labels if item.id == label_id), None)
+        if label is None:
+            return
+        usage = await rx.run_in_thread(lambda: _call(labels_service.label_usage, label_id))
+        self.delete_name = label.name
+        self.delete_contacts = usage["contacts"]
+        self.delete_conversations = usage["conversations"]
+        self.delete_segments = list(usage["segments"])
+        self.delete_id = label_id
+
+    @rx.event
+    def set_delete_open(self, value: bool):
+        if not value:
+            self.delete_id = 0
+
+    @rx.event
+    async def confirm_delete(self):
+        label_id, name = self.delete_id, self.delete_name
+        self.delete_id = 0
+        try:
+            await rx.run_in_thread(lambda: _call(labels_service.delete_label, label_id))
+        except NotFound as error:
+            return rx.toast.error(str(error))
+        await self.load()
+        return rx.toast.success(f"Deleted the label “{name}”.")
