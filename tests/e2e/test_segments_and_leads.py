@@ -87,6 +87,9 @@ def test_duplicate_reorder_and_delete_a_segment(page: Page, app_server):
     dialog = page.get_by_role("alertdialog")
     expect(dialog).to_contain_text("a column on the Leads board")
     dialog.get_by_role("button", name="Delete segment").click()
+    # While a dialog is open the page behind it is hidden from the accessibility tree.
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_text("Deleted the segment “Enterprise plan (copy)”.")).to_be_visible()
     expect(segment_rows(page).filter(has_text="Enterprise plan (copy)")).to_have_count(0)
     with app_server.session() as session:
         assert not session.execute(

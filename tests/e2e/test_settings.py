@@ -35,6 +35,9 @@ def test_create_rename_and_delete_a_label(page: Page, app_server):
     confirm = page.get_by_role("alertdialog")
     expect(confirm).to_contain_text("It comes off 0 contacts")
     confirm.get_by_role("button", name="Delete label").click()
+    # While a dialog is open the page behind it is hidden from the accessibility tree.
+    expect(confirm).to_be_hidden()
+    expect(page.get_by_text("Deleted the label “Wholesale buyers”.")).to_be_visible()
     expect(rows(page, "Labels").filter(has_text="Wholesale")).to_have_count(0)
     with app_server.session() as session:
         assert not session.execute(sa.select(Label.id).where(Label.name.like("Wholesale%"))).first()
