@@ -10,12 +10,13 @@ from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, StreamingResponse
+from starlette.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 from cloodot_app import routes
 from cloodot_app.db import session_scope
 from cloodot_app.services import export
+from cloodot_app.services.importer import import_file
 from cloodot_app.services.ingestion import IncomingMessage, UnknownChannel, ingest_message
 from cloodot_app.services.workspaces import workspace_by_token
 from cloodot_app.settings import settings
@@ -117,10 +118,28 @@ async def get_contacts_export(request: Request):
     )
 
 
+async def get_import_errors(request: Request):
+    """GET /api/imports/{token}/errors.csv — an import's problems (the token is random and
+    known only to the tab that ran the import)."""
+    token = request.path_params["token"]
+    if not token.replace("-", "").replace("_", "").isalnum():
+        return _error(404, "No such import report.")
+    path = import_file(token, "-errors.csv")
+    if not path.is_file():
+        return _error(404, "No such import report.")
+    return FileResponse(
+        path,
+        media_type="text/csv; charset=utf-8",
+        filename="import-errors.csv",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 def build_api() -> Starlette:
     return Starlette(
         routes=[
             Route(routes.API_CHANNEL_MESSAGES, post_channel_message, methods=["POST"]),
+            Route(routes.API_IMPORT_ERRORS, get_import_errors, methods=["GET"]),
             Route(routes.API_CONTACTS_EXPORT, get_contacts_export, methods=["GET"]),
         ]
     )

@@ -7,6 +7,7 @@ import reflex as rx
 from cloodot_app import routes
 from cloodot_app.api import build_api
 from cloodot_app.pages.contacts import contacts_page
+from cloodot_app.pages.importer import import_page
 from cloodot_app.pages.leads import leads_page
 from cloodot_app.pages.segments import segments_page
 from cloodot_app.pages.settings import custom_fields_page, labels_page
@@ -55,3 +56,4 @@ app.add_page(
     title="Custom fields · Cloodot",
     on_load=CustomFieldsState.load,
 )
+app.add_page(import_page, route=routes.IMPORT, title="Import contacts · Cloodot")

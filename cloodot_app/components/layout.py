@@ -37,6 +37,7 @@ def sidebar() -> rx.Component:
             _nav_link("All", "users", routes.CONTACTS_ALL),
             _nav_link("Leads", "kanban", routes.LEADS),
             _nav_link("Segments", "layers", routes.SEGMENTS),
+            _nav_link("Import", "upload", routes.IMPORT),
             rx.text(
                 "Settings",
                 size="1",

@@ -42,6 +42,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
@@ -62,6 +63,7 @@ from cloodot_app.models import (
 from cloodot_app.services.export import neutralize
 from cloodot_app.services.ingestion import AVATAR_COLORS
 from cloodot_app.services.workspaces import bump_data_version
+from cloodot_app.settings import PROJECT_ROOT
 
 MAX_ROWS = 100_000
 MAX_BYTES = 20 * 1024 * 1024
@@ -942,3 +944,14 @@ def _add_labels(session: Session, creates: list[_Pending], touched: list[_Pendin
             sa.insert(ContactLabel),
             [{"contact_id": c, "label_id": label} for c, label in sorted(pairs)],
         )
+
+
+# --------------------------------------------------------------------------- files
+
+IMPORT_DIR = PROJECT_ROOT / "data" / "imports"
+
+
+def import_file(token: str, suffix: str = ".csv") -> Path:
+    """Where an upload (or its error report) waits between steps, named by a random token
+    (secrets.token_urlsafe) that only the uploading tab knows."""
+    return IMPORT_DIR / f"{token}{suffix}"

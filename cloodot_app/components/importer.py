@@ -1,0 +1,262 @@
+"""Contacts → Import: upload, map columns, preview, run, report."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from cloodot_app import routes
+from cloodot_app.state.importer import ColumnMapping, ImportState, PreviewRow
+
+
+def _error() -> rx.Component:
+    return rx.cond(
+        ImportState.error != "",
+        rx.callout(
+            ImportState.error, icon="triangle_alert", color_scheme="red", role="alert", width="100%"
+        ),
+    )
+
+
+def upload_step() -> rx.Component:
+    return rx.vstack(
+        rx.upload(
+            rx.vstack(
+                rx.icon("upload", size=28, color=rx.color("gray", 9)),
+                rx.text("Drop a CSV file here, or click to choose one", weight="medium"),
+                rx.text(
+                    "UTF-8 or Windows encodings; comma, semicolon or tab separated; "
+                    "up to 100,000 contacts and 20 MB.",
+                    size="1",
+                    color_scheme="gray",
+                ),
+                align="center",
+                spacing="2",
+                padding="40px",
+            ),
+            id="import_csv",
+            multiple=False,
+            max_files=1,
+            accept={"text/csv": [".csv"], "text/plain": [".txt", ".tsv"]},
+            on_drop=ImportState.handle_upload(rx.upload_files(upload_id="import_csv")),
+            border=f"2px dashed {rx.color('gray', 7)}",
+            border_radius="12px",
+            width="100%",
+            cursor="pointer",
+            aria_label="Upload a CSV file",
+        ),
+        _error(),
+        width="100%",
+    )
+
+
+def _mapping_row(column: ColumnMapping) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(rx.text(column.header, weight="medium")),
+        rx.table.cell(rx.text(column.samples, size="1", color_scheme="gray"), max_width="320px"),
+        rx.table.cell(
+            rx.select.root(
+                rx.select.trigger(aria_label="Import " + column.header + " as", width="220px"),
+                rx.select.content(
+                    rx.foreach(ImportState.targets, lambda t: rx.select.item(t[1], value=t[0]))
+                ),
+                value=column.target,
+                on_change=lambda value: ImportState.set_target(column.header, value),
+            )
+        ),
+        align="center",
+    )
+
+
+def _preview_row(row: PreviewRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row.row_number.to_string()),
+        rx.table.cell(row.name),
+        rx.table.cell(row.email),
+        rx.table.cell(row.phone),
+        rx.table.cell(
+            rx.cond(
+                row.problems != "",
+                rx.text(row.problems, color_scheme="red", size="1"),
+                rx.cond(
+                    row.duplicate,
+                    rx.badge("duplicate", color_scheme="amber", variant="soft"),
+                    rx.badge("ok", color_scheme="green", variant="soft"),
+                ),
+            )
+        ),
+    )
+
+
+def map_step() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.icon("file_text", size=18),
+            rx.text(ImportState.file_name, weight="bold"),
+            rx.text(ImportState.file_facts, size="2", color_scheme="gray"),
+            rx.spacer(),
+            rx.button(
+                "Choose another file",
+                variant="soft",
+                color_scheme="gray",
+                on_click=ImportState.start_over,
+            ),
+            align="center",
+            width="100%",
+        ),
+        rx.heading("Map columns", size="3"),
+        rx.table.root(
+            rx.el.caption("Column mapping", class_name="sr-only"),
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell("Column in the file"),
+                    rx.table.column_header_cell("Examples"),
+                    rx.table.column_header_cell("Import as"),
+                )
+            ),
+            rx.table.body(rx.foreach(ImportState.columns, _mapping_row)),
+            variant="surface",
+            width="100%",
+        ),
+        _error(),
+        rx.heading("Preview (first rows)", size="3"),
+        rx.table.root(
+            rx.el.caption("Preview", class_name="sr-only"),
+            rx.table.header(
+                rx.table.row(
+                    *[
+                        rx.table.column_header_cell(h)
+                        for h in ("Row", "Name", "Email", "Phone", "Check")
+                    ]
+                )
+            ),
+            rx.table.body(rx.foreach(ImportState.preview, _preview_row)),
+            variant="surface",
+            width="100%",
+        ),
+        rx.hstack(
+            rx.text("Contacts that already exist (same email or phone):", size="2"),
+            rx.radio_group.root(
+                rx.hstack(
+                    rx.el.label(
+                        rx.hstack(
+                            rx.radio_group.item(value="skip"),
+                            rx.text("Skip them", size="2"),
+                            spacing="1",
+                            align="center",
+                        )
+                    ),
+                    rx.el.label(
+                        rx.hstack(
+                            rx.radio_group.item(value="update"),
+                            rx.text("Update them", size="2"),
+                            spacing="1",
+                            align="center",
+                        )
+                    ),
+                    spacing="4",
+                ),
+                value=ImportState.on_duplicate,
+                on_change=ImportState.set_on_duplicate,
+                aria_label="Duplicates",
+            ),
+            align="center",
+            spacing="3",
+        ),
+        rx.hstack(
+            rx.button(
+                rx.icon("upload", size=14),
+                "Import ",
+                ImportState.total_rows.to_string(),
+                " rows",
+                on_click=ImportState.start_import,
+                disabled=ImportState.error != "",
+            ),
+            justify="end",
+            width="100%",
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def running_step() -> rx.Component:
+    return rx.vstack(
+        rx.text("Importing ", ImportState.file_name, "…", weight="bold"),
+        rx.progress(value=ImportState.percent, width="100%", aria_label="Import progress"),
+        rx.text(
+            ImportState.done_rows.to_string(),
+            " of ",
+            ImportState.total_rows.to_string(),
+            " rows",
+            size="2",
+            color_scheme="gray",
+            role="status",
+        ),
+        width="100%",
+        spacing="3",
+    )
+
+
+def _count(label: str, value, color: str) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text(label, size="1", color_scheme="gray"),
+            rx.heading(value.to_string(), size="6", color_scheme=color),
+            spacing="1",
+        ),
+        min_width="140px",
+    )
+
+
+def done_step() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Import finished", size="4"),
+        _error(),
+        rx.hstack(
+            _count("Created", ImportState.created, "green"),
+            _count("Updated", ImportState.updated, "blue"),
+            _count("Skipped (duplicates)", ImportState.skipped, "gray"),
+            _count("Failed", ImportState.failed, "red"),
+            spacing="3",
+            wrap="wrap",
+            role="region",
+            aria_label="Import report",
+        ),
+        rx.cond(
+            ImportState.problems > 0,
+            rx.vstack(
+                rx.foreach(
+                    ImportState.first_problems, lambda p: rx.text(p, size="2", color_scheme="red")
+                ),
+                rx.link(
+                    rx.button(
+                        rx.icon("download", size=14),
+                        "Download all ",
+                        ImportState.problems.to_string(),
+                        " problems as CSV",
+                        variant="soft",
+                    ),
+                    href=ImportState.errors_url,
+                    is_external=False,
+                ),
+                spacing="2",
+            ),
+        ),
+        rx.hstack(
+            rx.link(rx.button("View contacts"), href=routes.CONTACTS_ALL),
+            rx.button("Import another file", variant="soft", on_click=ImportState.start_over),
+            spacing="3",
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+def import_wizard() -> rx.Component:
+    return rx.match(
+        ImportState.step,
+        ("map", map_step()),
+        ("running", running_step()),
+        ("done", done_step()),
+        upload_step(),
+    )
