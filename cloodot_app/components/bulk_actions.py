@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cloodot_app.components.dialogs import confirm_dialog
 from cloodot_app.state.contacts import ContactsState
 
 
@@ -93,50 +94,36 @@ def bulk_action_bar() -> rx.Component:
 
 
 def delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(
-                "Delete ",
-                ContactsState.delete_count.to_string(),
-                rx.cond(ContactsState.delete_count == 1, " contact?", " contacts?"),
-            ),
-            rx.alert_dialog.description(
-                rx.vstack(
-                    rx.text(
-                        rx.text.strong(ContactsState.delete_with_conversations.to_string()),
-                        rx.cond(
-                            ContactsState.delete_with_conversations == 1,
-                            " has conversations",
-                            " have conversations",
-                        ),
-                        " (their conversation history will be deleted too).",
-                    ),
-                    rx.text(
-                        rx.text.strong(ContactsState.delete_without_conversations.to_string()),
-                        rx.cond(
-                            ContactsState.delete_without_conversations == 1,
-                            " has no conversations.",
-                            " have no conversations.",
-                        ),
-                    ),
-                    rx.text("Deleting is permanent and cannot be undone.", weight="bold"),
-                    spacing="2",
-                ),
-                size="2",
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.button(
-                    "Delete permanently",
-                    color_scheme="red",
-                    loading=ContactsState.deleting,
-                    on_click=ContactsState.confirm_delete,
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="16px",
-            ),
+    return confirm_dialog(
+        rx.fragment(
+            "Delete ",
+            ContactsState.delete_count.to_string(),
+            rx.cond(ContactsState.delete_count == 1, " contact?", " contacts?"),
         ),
-        open=ContactsState.delete_open,
-        on_open_change=ContactsState.set_delete_open,
+        rx.vstack(
+            rx.text(
+                rx.text.strong(ContactsState.delete_with_conversations.to_string()),
+                rx.cond(
+                    ContactsState.delete_with_conversations == 1,
+                    " has conversations",
+                    " have conversations",
+                ),
+                " (their conversation history will be deleted too).",
+            ),
+            rx.text(
+                rx.text.strong(ContactsState.delete_without_conversations.to_string()),
+                rx.cond(
+                    ContactsState.delete_without_conversations == 1,
+                    " has no conversations.",
+                    " have no conversations.",
+                ),
+            ),
+            rx.text("Deleting is permanent and cannot be undone.", weight="bold"),
+            spacing="2",
+        ),
+        "Delete permanently",
+        ContactsState.confirm_delete,
+        ContactsState.delete_open,
+        ContactsState.set_delete_open,
+        loading=ContactsState.deleting,
     )

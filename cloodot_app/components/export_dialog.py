@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cloodot_app.components.dialogs import dialog_actions
 from cloodot_app.state.export import ExportState
 
 
@@ -105,13 +106,10 @@ def export_dialog() -> rx.Component:
                         width="100%",
                     ),
                 ),
-                rx.hstack(
-                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                dialog_actions(
                     rx.button(
                         rx.icon("download", size=14), "Download", on_click=ExportState.confirm
                     ),
-                    justify="end",
-                    width="100%",
                 ),
                 spacing="4",
                 margin_top="12px",

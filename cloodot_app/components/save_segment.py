@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cloodot_app.components.dialogs import dialog_actions
 from cloodot_app.state.save_segment import SaveSegmentState
 
 
@@ -50,11 +51,8 @@ def save_segment_dialog() -> rx.Component:
                         role="alert",
                     ),
                 ),
-                rx.hstack(
-                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                dialog_actions(
                     rx.button("Save segment", on_click=SaveSegmentState.save),
-                    justify="end",
-                    width="100%",
                 ),
                 spacing="3",
                 margin_top="12px",

@@ -7,6 +7,7 @@ import reflex as rx
 from cloodot_app import routes
 from cloodot_app.components.condition_builder import condition_builder
 from cloodot_app.components.contact_bits import relative_time
+from cloodot_app.components.dialogs import confirm_dialog, dialog_actions
 from cloodot_app.services.segments import SEGMENT_COLORS
 from cloodot_app.state.segments import (
     PreviewContact,
@@ -260,11 +261,8 @@ def segment_editor() -> rx.Component:
                         width="100%",
                     ),
                 ),
-                rx.hstack(
-                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                dialog_actions(
                     rx.button("Save segment", on_click=SegmentEditorState.save),
-                    justify="end",
-                    width="100%",
                 ),
                 spacing="3",
                 margin_top="12px",
@@ -277,30 +275,17 @@ def segment_editor() -> rx.Component:
 
 
 def delete_segment_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete the segment “", SegmentsState.delete_name, "”?"),
-            rx.alert_dialog.description(
-                rx.vstack(
-                    rx.text("No contact is deleted. The segment is used by:", size="2"),
-                    rx.el.ul(
-                        rx.foreach(
-                            SegmentsState.delete_usage, lambda use: rx.el.li(rx.text(use, size="2"))
-                        )
-                    ),
-                    spacing="2",
-                )
+    return confirm_dialog(
+        rx.fragment("Delete the segment “", SegmentsState.delete_name, "”?"),
+        rx.vstack(
+            rx.text("No contact is deleted. The segment is used by:", size="2"),
+            rx.el.ul(
+                rx.foreach(SegmentsState.delete_usage, lambda use: rx.el.li(rx.text(use, size="2")))
             ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.button(
-                    "Delete segment", color_scheme="red", on_click=SegmentsState.confirm_delete
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="16px",
-            ),
+            spacing="2",
         ),
-        open=SegmentsState.delete_id > 0,
-        on_open_change=SegmentsState.cancel_delete,
+        "Delete segment",
+        SegmentsState.confirm_delete,
+        SegmentsState.delete_id > 0,
+        SegmentsState.cancel_delete,
     )

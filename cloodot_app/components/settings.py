@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cloodot_app.components.dialogs import confirm_dialog, dialog_actions
 from cloodot_app.services.labels import LABEL_COLORS
 from cloodot_app.state.custom_fields import CustomFieldsState, FieldItem
 from cloodot_app.state.labels import LabelItem, LabelsState
@@ -130,11 +131,8 @@ def label_editor() -> rx.Component:
                     ),
                 ),
                 _error(LabelsState.edit_error),
-                rx.hstack(
-                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                dialog_actions(
                     rx.button("Save label", on_click=LabelsState.save),
-                    justify="end",
-                    width="100%",
                 ),
                 spacing="3",
                 margin_top="12px",
@@ -147,41 +145,31 @@ def label_editor() -> rx.Component:
 
 
 def delete_label_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete the label “", LabelsState.delete_name, "”?"),
-            rx.alert_dialog.description(
-                rx.vstack(
-                    rx.text(
-                        "It comes off ",
-                        rx.text.strong(LabelsState.delete_contacts.to_string()),
-                        " contacts and ",
-                        rx.text.strong(LabelsState.delete_conversations.to_string()),
-                        " conversations. No contact is deleted.",
-                    ),
-                    rx.cond(
-                        LabelsState.delete_segments.length() > 0,
-                        rx.text(
-                            "These segments use it and will show as broken until edited: ",
-                            LabelsState.delete_segments.join(", "),
-                            ".",
-                            color_scheme="red",
-                        ),
-                    ),
-                    spacing="2",
+    return confirm_dialog(
+        rx.fragment("Delete the label “", LabelsState.delete_name, "”?"),
+        rx.vstack(
+            rx.text(
+                "It comes off ",
+                rx.text.strong(LabelsState.delete_contacts.to_string()),
+                " contacts and ",
+                rx.text.strong(LabelsState.delete_conversations.to_string()),
+                " conversations. No contact is deleted.",
+            ),
+            rx.cond(
+                LabelsState.delete_segments.length() > 0,
+                rx.text(
+                    "These segments use it and will show as broken until edited: ",
+                    LabelsState.delete_segments.join(", "),
+                    ".",
+                    color_scheme="red",
                 ),
-                size="2",
             ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.button("Delete label", color_scheme="red", on_click=LabelsState.confirm_delete),
-                justify="end",
-                spacing="3",
-                margin_top="16px",
-            ),
+            spacing="2",
         ),
-        open=LabelsState.delete_id > 0,
-        on_open_change=LabelsState.set_delete_open,
+        "Delete label",
+        LabelsState.confirm_delete,
+        LabelsState.delete_id > 0,
+        LabelsState.set_delete_open,
     )
 
 
@@ -324,8 +312,7 @@ def field_editor() -> rx.Component:
                         width="100%",
                     ),
                 ),
-                rx.hstack(
-                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                dialog_actions(
                     rx.cond(
                         CustomFieldsState.confirm_message != "",
                         rx.button(
@@ -335,8 +322,6 @@ def field_editor() -> rx.Component:
                         ),
                         rx.button("Save field", on_click=CustomFieldsState.save(False)),
                     ),
-                    justify="end",
-                    width="100%",
                 ),
                 spacing="3",
                 margin_top="12px",
@@ -349,39 +334,27 @@ def field_editor() -> rx.Component:
 
 
 def delete_field_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete the field “", CustomFieldsState.delete_label, "”?"),
-            rx.alert_dialog.description(
-                rx.vstack(
-                    rx.text(
-                        "Its ",
-                        rx.text.strong(CustomFieldsState.delete_values.to_string()),
-                        " stored values are deleted with it. This cannot be undone.",
-                    ),
-                    rx.cond(
-                        CustomFieldsState.delete_segments.length() > 0,
-                        rx.text(
-                            "These segments use it and will show as broken until edited: ",
-                            CustomFieldsState.delete_segments.join(", "),
-                            ".",
-                            color_scheme="red",
-                        ),
-                    ),
-                    spacing="2",
-                ),
-                size="2",
+    return confirm_dialog(
+        rx.fragment("Delete the field “", CustomFieldsState.delete_label, "”?"),
+        rx.vstack(
+            rx.text(
+                "Its ",
+                rx.text.strong(CustomFieldsState.delete_values.to_string()),
+                " stored values are deleted with it. This cannot be undone.",
             ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.button(
-                    "Delete field", color_scheme="red", on_click=CustomFieldsState.confirm_delete
+            rx.cond(
+                CustomFieldsState.delete_segments.length() > 0,
+                rx.text(
+                    "These segments use it and will show as broken until edited: ",
+                    CustomFieldsState.delete_segments.join(", "),
+                    ".",
+                    color_scheme="red",
                 ),
-                justify="end",
-                spacing="3",
-                margin_top="16px",
             ),
+            spacing="2",
         ),
-        open=CustomFieldsState.delete_id > 0,
-        on_open_change=CustomFieldsState.set_delete_open,
+        "Delete field",
+        CustomFieldsState.confirm_delete,
+        CustomFieldsState.delete_id > 0,
+        CustomFieldsState.set_delete_open,
     )

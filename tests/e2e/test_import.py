@@ -22,7 +22,9 @@ def test_import_a_csv_with_good_and_bad_rows(page: Page, app_server):
     preview = page.get_by_role("table", name="Preview")
     expect(preview.locator("tbody tr")).to_have_count(4)
     expect(preview.locator("tbody tr").nth(1)).to_contain_text("not a valid email address")
-    expect(preview.locator("tbody tr").nth(2)).to_contain_text("“=SUM(A1:A9)” is not one of the options")
+    expect(preview.locator("tbody tr").nth(2)).to_contain_text(
+        "“=SUM(A1:A9)” is not one of the options"
+    )
     page.screenshot(path="test-artifacts/import-mapping.png", full_page=True)
     page.get_by_role("button", name="Import 4 rows").click()
     report = page.get_by_role("region", name="Import report")
