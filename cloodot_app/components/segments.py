@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from cloodot_app import routes
+from cloodot_app.components.buttons import icon_action
 from cloodot_app.components.condition_builder import condition_builder
 from cloodot_app.components.contact_bits import relative_time
 from cloodot_app.components.dialogs import confirm_dialog, dialog_actions
@@ -15,20 +16,6 @@ from cloodot_app.state.segments import (
     SegmentItem,
     SegmentsState,
 )
-
-
-def _icon_action(icon: str, label, on_click, disabled=False, color="gray") -> rx.Component:
-    return rx.tooltip(
-        rx.icon_button(
-            rx.icon(icon, size=14),
-            variant="ghost",
-            color_scheme=color,
-            on_click=on_click,
-            disabled=disabled,
-            aria_label=label,
-        ),
-        content=label,
-    )
 
 
 def segment_row(segment: SegmentItem, index) -> rx.Component:
@@ -87,25 +74,25 @@ def segment_row(segment: SegmentItem, index) -> rx.Component:
         ),
         rx.table.cell(
             rx.hstack(
-                _icon_action(
+                icon_action(
                     "pencil", "Edit " + segment.name, SegmentEditorState.open_edit(segment.id)
                 ),
-                _icon_action(
+                icon_action(
                     "copy", "Duplicate " + segment.name, SegmentsState.duplicate(segment.id)
                 ),
-                _icon_action(
+                icon_action(
                     "arrow_up",
                     "Move " + segment.name + " up",
                     SegmentsState.move(segment.id, -1),
                     disabled=index == 0,
                 ),
-                _icon_action(
+                icon_action(
                     "arrow_down",
                     "Move " + segment.name + " down",
                     SegmentsState.move(segment.id, 1),
                     disabled=index == SegmentsState.segments.length() - 1,
                 ),
-                _icon_action(
+                icon_action(
                     "trash_2",
                     "Delete " + segment.name,
                     SegmentsState.ask_delete(segment.id),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cloodot_app.components.buttons import icon_action
 from cloodot_app.components.dialogs import confirm_dialog, dialog_actions
 from cloodot_app.services.labels import LABEL_COLORS
 from cloodot_app.state.custom_fields import CustomFieldsState, FieldItem
@@ -21,17 +22,6 @@ def page_title(title: str, subtitle: str, action: rx.Component) -> rx.Component:
         action,
         width="100%",
         align="end",
-    )
-
-
-def _icon_action(icon: str, label, on_click, color: str = "gray", disabled=False):
-    return rx.icon_button(
-        rx.icon(icon, size=14),
-        variant="ghost",
-        color_scheme=color,
-        on_click=on_click,
-        aria_label=label,
-        disabled=disabled,
     )
 
 
@@ -70,8 +60,8 @@ def label_row(label: LabelItem) -> rx.Component:
         rx.table.cell(label.conversations.to_string(), text_align="right"),
         rx.table.cell(
             rx.hstack(
-                _icon_action("pencil", "Edit " + label.name, LabelsState.open_edit(label.id)),
-                _icon_action(
+                icon_action("pencil", "Edit " + label.name, LabelsState.open_edit(label.id)),
+                icon_action(
                     "trash_2", "Delete " + label.name, LabelsState.ask_delete(label.id), "red"
                 ),
                 spacing="1",
@@ -193,22 +183,20 @@ def field_row(field: FieldItem, index) -> rx.Component:
         rx.table.cell(field.value_count.to_string(), text_align="right"),
         rx.table.cell(
             rx.hstack(
-                _icon_action(
-                    "pencil", "Edit " + field.label, CustomFieldsState.open_edit(field.id)
-                ),
-                _icon_action(
+                icon_action("pencil", "Edit " + field.label, CustomFieldsState.open_edit(field.id)),
+                icon_action(
                     "arrow_up",
                     "Move " + field.label + " up",
                     CustomFieldsState.move(field.id, -1),
                     disabled=index == 0,
                 ),
-                _icon_action(
+                icon_action(
                     "arrow_down",
                     "Move " + field.label + " down",
                     CustomFieldsState.move(field.id, 1),
                     disabled=index == CustomFieldsState.fields.length() - 1,
                 ),
-                _icon_action(
+                icon_action(
                     "trash_2",
                     "Delete " + field.label,
                     CustomFieldsState.ask_delete(field.id),
