@@ -40,3 +40,11 @@ def confirm_dialog(
         open=open_,
         on_open_change=on_open_change,
     )
+
+
+def error_alert(message) -> rx.Component:
+    """A message a user can act on, shown only while there is one (role alert)."""
+    return rx.cond(
+        message != "",
+        rx.callout(message, icon="triangle_alert", color_scheme="red", role="alert", width="100%"),
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cloodot_app.components.dialogs import dialog_actions
+from cloodot_app.components.dialogs import dialog_actions, error_alert
 from cloodot_app.state.export import ExportState
 
 
@@ -96,16 +96,7 @@ def export_dialog() -> rx.Component:
                     ),
                     spacing="2",
                 ),
-                rx.cond(
-                    ExportState.error != "",
-                    rx.callout(
-                        ExportState.error,
-                        icon="triangle_alert",
-                        color_scheme="red",
-                        role="alert",
-                        width="100%",
-                    ),
-                ),
+                error_alert(ExportState.error),
                 dialog_actions(
                     rx.button(
                         rx.icon("download", size=14), "Download", on_click=ExportState.confirm

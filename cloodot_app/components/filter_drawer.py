@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from cloodot_app.components.condition_builder import condition_builder
+from cloodot_app.components.dialogs import error_alert
 from cloodot_app.components.save_segment import save_segment_dialog
 from cloodot_app.state.contacts import ContactsState
 from cloodot_app.state.filter_drawer import FilterDrawerState
@@ -42,16 +43,7 @@ def filter_drawer() -> rx.Component:
                         overflow_y="auto",
                         flex="1",
                     ),
-                    rx.cond(
-                        FilterDrawerState.error != "",
-                        rx.callout(
-                            FilterDrawerState.error,
-                            icon="triangle_alert",
-                            color_scheme="red",
-                            role="alert",
-                            width="100%",
-                        ),
-                    ),
+                    error_alert(FilterDrawerState.error),
                     rx.hstack(
                         rx.button(
                             "Clear",

@@ -5,16 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from cloodot_app import routes
+from cloodot_app.components.dialogs import error_alert
 from cloodot_app.state.importer import ColumnMapping, ImportState, PreviewRow
-
-
-def _error() -> rx.Component:
-    return rx.cond(
-        ImportState.error != "",
-        rx.callout(
-            ImportState.error, icon="triangle_alert", color_scheme="red", role="alert", width="100%"
-        ),
-    )
 
 
 def upload_step() -> rx.Component:
@@ -44,7 +36,7 @@ def upload_step() -> rx.Component:
             cursor="pointer",
             aria_label="Upload a CSV file",
         ),
-        _error(),
+        error_alert(ImportState.error),
         width="100%",
     )
 
@@ -117,7 +109,7 @@ def map_step() -> rx.Component:
             variant="surface",
             width="100%",
         ),
-        _error(),
+        error_alert(ImportState.error),
         rx.heading("Preview (first rows)", size="3"),
         rx.table.root(
             rx.el.caption("Preview", class_name="sr-only"),
@@ -211,7 +203,7 @@ def _count(label: str, value, color: str) -> rx.Component:
 def done_step() -> rx.Component:
     return rx.vstack(
         rx.heading("Import finished", size="4"),
-        _error(),
+        error_alert(ImportState.error),
         rx.hstack(
             _count("Created", ImportState.created, "green"),
             _count("Updated", ImportState.updated, "blue"),

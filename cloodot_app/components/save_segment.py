@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cloodot_app.components.dialogs import dialog_actions
+from cloodot_app.components.dialogs import dialog_actions, error_alert
 from cloodot_app.state.save_segment import SaveSegmentState
 
 
@@ -42,15 +42,7 @@ def save_segment_dialog() -> rx.Component:
                         aria_label="Segment description",
                     ),
                 ),
-                rx.cond(
-                    SaveSegmentState.error != "",
-                    rx.callout(
-                        SaveSegmentState.error,
-                        icon="triangle_alert",
-                        color_scheme="red",
-                        role="alert",
-                    ),
-                ),
+                error_alert(SaveSegmentState.error),
                 dialog_actions(
                     rx.button("Save segment", on_click=SaveSegmentState.save),
                 ),

@@ -8,7 +8,7 @@ from cloodot_app import routes
 from cloodot_app.components.buttons import icon_action
 from cloodot_app.components.condition_builder import condition_builder
 from cloodot_app.components.contact_bits import relative_time
-from cloodot_app.components.dialogs import confirm_dialog, dialog_actions
+from cloodot_app.components.dialogs import confirm_dialog, dialog_actions, error_alert
 from cloodot_app.services.segments import SEGMENT_COLORS
 from cloodot_app.state.segments import (
     PreviewContact,
@@ -238,16 +238,7 @@ def segment_editor() -> rx.Component:
                 ),
                 condition_builder(SegmentEditorState),
                 _preview(),
-                rx.cond(
-                    SegmentEditorState.error != "",
-                    rx.callout(
-                        SegmentEditorState.error,
-                        icon="triangle_alert",
-                        color_scheme="red",
-                        role="alert",
-                        width="100%",
-                    ),
-                ),
+                error_alert(SegmentEditorState.error),
                 dialog_actions(
                     rx.button("Save segment", on_click=SegmentEditorState.save),
                 ),

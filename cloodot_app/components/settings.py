@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from cloodot_app.components.buttons import icon_action
-from cloodot_app.components.dialogs import confirm_dialog, dialog_actions
+from cloodot_app.components.dialogs import confirm_dialog, dialog_actions, error_alert
 from cloodot_app.services.labels import LABEL_COLORS
 from cloodot_app.state.custom_fields import CustomFieldsState, FieldItem
 from cloodot_app.state.labels import LabelItem, LabelsState
@@ -35,13 +35,6 @@ def _used_by(segments) -> rx.Component:
 def _labelled(*children: rx.Component) -> rx.Component:
     """A form row: the caption and its control, full width."""
     return rx.el.label(*children, display="block", width="100%")
-
-
-def _error(message) -> rx.Component:
-    return rx.cond(
-        message != "",
-        rx.callout(message, icon="triangle_alert", color_scheme="red", role="alert", width="100%"),
-    )
 
 
 # ------------------------------------------------------------------- labels
@@ -120,7 +113,7 @@ def label_editor() -> rx.Component:
                         on_change=LabelsState.set_edit_color,
                     ),
                 ),
-                _error(LabelsState.edit_error),
+                error_alert(LabelsState.edit_error),
                 dialog_actions(
                     rx.button("Save label", on_click=LabelsState.save),
                 ),
@@ -289,7 +282,7 @@ def field_editor() -> rx.Component:
                         ),
                     ),
                 ),
-                _error(CustomFieldsState.edit_error),
+                error_alert(CustomFieldsState.edit_error),
                 rx.cond(
                     CustomFieldsState.confirm_message != "",
                     rx.callout(
