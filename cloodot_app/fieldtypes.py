@@ -16,10 +16,7 @@ from urllib.parse import urlparse
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-
-class FieldValueError(ValueError):
-    """A value a user typed that cannot be stored; the message is shown to them as is."""
-
+from cloodot_app.errors import FieldValueError
 
 TEXT_MAX_LENGTH = 500
 

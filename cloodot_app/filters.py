@@ -17,6 +17,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from pydantic import BaseModel, Field, ValidationError
 
+from cloodot_app.errors import FilterError
 from cloodot_app.fieldtypes import FIELD_TYPES, digits_only
 from cloodot_app.models import (
     Channel,
@@ -27,10 +28,6 @@ from cloodot_app.models import (
     FieldEntity,
     Label,
 )
-
-
-class FilterError(ValueError):
-    """A spec that cannot be applied; the message is written for the user."""
 
 
 class Condition(BaseModel):

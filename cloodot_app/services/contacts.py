@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from cloodot_app.errors import NotFound
 from cloodot_app.fieldtypes import FieldValueError, digits_only, field_type
 from cloodot_app.filters import (
     CONTACT_FIELD_PREFIX,
@@ -43,10 +44,6 @@ _contact_search = sa.Table(
     sa.Column("rowid", sa.Integer),
     sa.Column("contact_search", sa.Text),
 )
-
-
-class NotFound(LookupError):
-    """A contact, segment or label that is not in this workspace (or not anywhere)."""
 
 
 @dataclass

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Session
 
+from cloodot_app.errors import FieldDefinitionError, NotFound
 from cloodot_app.fieldtypes import FIELD_TYPES, FieldValueError
 from cloodot_app.filters import (
     CONTACT_FIELD_PREFIX,
@@ -35,7 +36,6 @@ from cloodot_app.filters import (
     FilterSpec,
 )
 from cloodot_app.models import Contact, Conversation, CustomFieldDefinition, FieldEntity, Segment
-from cloodot_app.services.contacts import NotFound
 from cloodot_app.services.workspaces import bump_data_version
 
 ENTITIES: tuple[str, ...] = tuple(entity.value for entity in FieldEntity)
@@ -58,10 +58,6 @@ _PREFIXES = {
     FieldEntity.CONTACT.value: CONTACT_FIELD_PREFIX,
     FieldEntity.CONVERSATION.value: CONVERSATION_FIELD_PREFIX,
 }
-
-
-class FieldDefinitionError(ValueError):
-    """A field change that cannot be made (or needs confirming); written for the user."""
 
 
 # --------------------------------------------------------------------------- reading

@@ -41,6 +41,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from cloodot_app.errors import ExportError, TicketError
 from cloodot_app.fieldtypes import FieldValueError, field_type
 from cloodot_app.filters import CompileContext, FilterError, FilterSpec
 from cloodot_app.models import (
@@ -84,14 +85,6 @@ CONVERSATION_LABELS_HEADER = "Labels (recent conversations)"
 
 # OWASP "CSV injection": a cell starting with one of these is a formula to a spreadsheet.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-class ExportError(ValueError):
-    """An export that cannot run; the message is written for the user."""
-
-
-class TicketError(ValueError):
-    """An export ticket that is malformed, tampered with or expired (HTTP 403)."""
 
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]

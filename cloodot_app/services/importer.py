@@ -49,6 +49,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from cloodot_app.errors import CsvImportError, ImportInterrupted
 from cloodot_app.fieldtypes import FieldValueError, digits_only, field_type
 from cloodot_app.filters import CONTACT_FIELD_PREFIX
 from cloodot_app.models import (
@@ -95,19 +96,6 @@ NAME_TARGETS = ("name", "first_name", "last_name")
 IDENTITY_TARGETS = (*NAME_TARGETS, "email", "phone")
 
 NO_IDENTITY_MESSAGE = "Row has no name, email or phone"
-
-
-class CsvImportError(ValueError):
-    """A file or mapping that cannot be imported; the message is written for the user."""
-
-
-class ImportInterrupted(CsvImportError):
-    """The database failed part-way. Chunks before the failing one stay imported:
-    `report` counts them (its rows are the ones done before the failure)."""
-
-    def __init__(self, message: str, report: ImportReport) -> None:
-        super().__init__(message)
-        self.report = report
 
 
 # --------------------------------------------------------------------------- reading

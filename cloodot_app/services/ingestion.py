@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session
 
+from cloodot_app.errors import UnknownChannel
 from cloodot_app.fieldtypes import FieldValueError, digits_only, field_type
 from cloodot_app.models import (
     MESSAGING_CHANNELS,
@@ -84,10 +85,6 @@ class IncomingMessage(BaseModel):
         if value > utcnow().replace(microsecond=0) + _CLOCK_SKEW:
             raise ValueError("sent_at is in the future")
         return value
-
-
-class UnknownChannel(ValueError):
-    pass
 
 
 @dataclass

@@ -12,9 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from cloodot_app.errors import LabelError, NotFound
 from cloodot_app.filters import FilterError, FilterSpec
 from cloodot_app.models import ContactLabel, ConversationLabel, Label, Segment
-from cloodot_app.services.contacts import NotFound
 from cloodot_app.services.workspaces import bump_data_version
 
 # Radix colour names (the UI's palette).
@@ -39,10 +39,6 @@ LABEL_COLORS: tuple[str, ...] = (
 )
 
 LABEL_NAME_MAX_LENGTH = 80
-
-
-class LabelError(ValueError):
-    """A label that cannot be saved; the message is written for the user."""
 
 
 # --------------------------------------------------------------------------- reading

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from cloodot_app.errors import NotFound
 from cloodot_app.filters import (
     CompileContext,
     FieldCatalog,
@@ -17,7 +18,6 @@ from cloodot_app.filters import (
     validate_spec,
 )
 from cloodot_app.models import Contact, Segment, utcnow
-from cloodot_app.services.contacts import NotFound
 from cloodot_app.services.workspaces import field_catalog
 
 # Radix colour names (the UI's palette); a new segment takes the next one in turn.

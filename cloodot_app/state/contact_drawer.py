@@ -9,10 +9,10 @@ import reflex as rx
 import sqlalchemy as sa
 
 from cloodot_app.db import session_scope
+from cloodot_app.errors import NotFound
 from cloodot_app.fieldtypes import FieldValueError
 from cloodot_app.models import CustomFieldDefinition, FieldEntity, Label
 from cloodot_app.services import contacts as contacts_service
-from cloodot_app.services.contacts import NotFound
 from cloodot_app.state.inline_edit import save_field
 from cloodot_app.state.workspace import current_workspace_id
 

@@ -11,11 +11,12 @@ from urllib.parse import urlencode
 import reflex as rx
 
 from cloodot_app.db import session_scope
+from cloodot_app.errors import NotFound
 from cloodot_app.fieldtypes import FieldValueError
 from cloodot_app.filters import FilterError, FilterSpec, describe_condition, validate_spec
 from cloodot_app.services import contacts as contacts_service
 from cloodot_app.services import segments as segments_service
-from cloodot_app.services.contacts import ContactQuery, NotFound
+from cloodot_app.services.contacts import ContactQuery
 from cloodot_app.services.workspaces import data_version, field_catalog
 from cloodot_app.state.columns import ColumnsMixin
 from cloodot_app.state.inline_edit import InlineEditMixin, MultiSelectEditMixin

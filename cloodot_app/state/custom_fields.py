@@ -7,9 +7,9 @@ import dataclasses
 import reflex as rx
 
 from cloodot_app.db import session_scope
+from cloodot_app.errors import NotFound
 from cloodot_app.fieldtypes import FIELD_TYPES
 from cloodot_app.services import custom_fields as fields_service
-from cloodot_app.services.contacts import NotFound
 from cloodot_app.state.workspace import current_workspace_id
 
 FieldError = fields_service.FieldDefinitionError

@@ -7,9 +7,9 @@ from typing import Any
 import reflex as rx
 
 from cloodot_app.db import session_scope
+from cloodot_app.errors import NotFound
 from cloodot_app.fieldtypes import FieldValueError
 from cloodot_app.services import contacts as contacts_service
-from cloodot_app.services.contacts import NotFound
 from cloodot_app.state.workspace import current_workspace_id
 
 

@@ -7,8 +7,8 @@ import dataclasses
 import reflex as rx
 
 from cloodot_app.db import session_scope
+from cloodot_app.errors import NotFound
 from cloodot_app.services import labels as labels_service
-from cloodot_app.services.contacts import NotFound
 from cloodot_app.state.workspace import current_workspace_id
 
 

@@ -8,9 +8,9 @@ from typing import Any
 import reflex as rx
 
 from cloodot_app.db import session_scope
+from cloodot_app.errors import NotFound
 from cloodot_app.filters import FilterError
 from cloodot_app.services import leads as leads_service
-from cloodot_app.services.contacts import NotFound
 from cloodot_app.services.workspaces import data_version, field_catalog
 from cloodot_app.state.workspace import current_workspace_id
 

@@ -8,9 +8,10 @@ from typing import Any
 import reflex as rx
 
 from cloodot_app.db import session_scope
+from cloodot_app.errors import NotFound
 from cloodot_app.filters import FilterError
 from cloodot_app.services import segments as segments_service
-from cloodot_app.services.contacts import NotFound, initials
+from cloodot_app.services.contacts import initials
 from cloodot_app.state.condition_builder import ConditionBuilderMixin
 from cloodot_app.state.workspace import current_workspace_id
 

@@ -46,9 +46,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from cloodot_app.errors import NotFound
 from cloodot_app.models import Contact, Conversation, CustomFieldDefinition, Segment
 from cloodot_app.services import custom_fields
-from cloodot_app.services.contacts import NotFound
 from cloodot_app.services.custom_fields import (
     KEY_PATTERN,
     FieldDefinitionError,

@@ -28,6 +28,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from cloodot_app.errors import NotFound
 from cloodot_app.models import (
     Contact,
     ContactLabel,
@@ -36,7 +37,6 @@ from cloodot_app.models import (
     Label,
     Segment,
 )
-from cloodot_app.services.contacts import NotFound
 from cloodot_app.services.labels import (
     LABEL_COLORS,
     LabelError,

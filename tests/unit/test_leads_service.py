@@ -31,9 +31,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from cloodot_app.errors import NotFound
 from cloodot_app.filters import FieldCatalog, FilterError, FilterSpec
 from cloodot_app.models import Contact, ContactLabel, CustomFieldDefinition, Label, Segment
-from cloodot_app.services.contacts import NotFound
 from cloodot_app.services.leads import (
     CARDS_PER_LOAD,
     DropAction,
