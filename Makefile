@@ -17,7 +17,7 @@ dev: install
 ## The whole test suite: lint, services and filters (SQLite + PostgreSQL), state, browser.
 test: install
 	scripts/bootstrap.sh --browser
-	$(ENV) ruff check .
+	$(ENV) ruff check . && ruff format --check .
 	$(ENV) python -m pytest tests/unit tests/state -q -p no:cacheprovider
 	$(ENV) python -m pytest tests/e2e -q -p no:cacheprovider
 
