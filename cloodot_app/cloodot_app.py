@@ -12,6 +12,7 @@ from cloodot_app.pages.leads import leads_page
 from cloodot_app.pages.segments import segments_page
 from cloodot_app.pages.settings import custom_fields_page, labels_page
 from cloodot_app.startup import prepare_database
+from cloodot_app.state.columns import ColumnsState
 from cloodot_app.state.contacts import ContactsState
 from cloodot_app.state.custom_fields import CustomFieldsState
 from cloodot_app.state.labels import LabelsState
@@ -37,7 +38,7 @@ for route in (routes.CONTACTS, routes.CONTACTS_ALL):
         contacts_page,
         route=route,
         title="All contacts · Cloodot",
-        on_load=[LiveState.stop, ContactsState.load_from_url],
+        on_load=[LiveState.stop, ContactsState.load_from_url, ColumnsState.load_columns],
     )
 
 app.add_page(

@@ -62,6 +62,10 @@ class UnknownChannel(UserError):
     """A channel name the ingestion endpoint does not serve."""
 
 
+class SelectionChanged(UserError):
+    """A bulk action's frozen selection no longer holds: nothing was done."""
+
+
 class EditConflict(UserError):
     """Someone else changed the value after this editor read it: nothing was saved."""
 

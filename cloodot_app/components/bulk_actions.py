@@ -6,13 +6,14 @@ import reflex as rx
 
 from cloodot_app.components.dialogs import confirm_dialog
 from cloodot_app.state.contacts import ContactsState
+from cloodot_app.state.selection import SelectionState
 
 
 def select_all_matching_offer() -> rx.Component:
     """After the page's header checkbox: offer every contact the view matches."""
     return rx.cond(
-        ContactsState.page_selected
-        & ~ContactsState.all_matching
+        SelectionState.page_selected
+        & ~SelectionState.all_matching
         & (ContactsState.total > ContactsState.rows.length()),
         rx.callout.root(
             rx.callout.text(
@@ -21,7 +22,7 @@ def select_all_matching_offer() -> rx.Component:
                 " contacts on this page are selected. ",
                 rx.button(
                     "Select all " + ContactsState.total.to_string() + " contacts that match",
-                    on_click=ContactsState.select_all_matching,
+                    on_click=SelectionState.select_all_matching,
                     variant="ghost",
                     size="1",
                 ),
@@ -31,7 +32,7 @@ def select_all_matching_offer() -> rx.Component:
             width="100%",
         ),
         rx.cond(
-            ContactsState.all_matching,
+            SelectionState.all_matching,
             rx.callout.root(
                 rx.callout.text(
                     "All ",
@@ -39,7 +40,7 @@ def select_all_matching_offer() -> rx.Component:
                     " contacts that match are selected. ",
                     rx.button(
                         "Clear selection",
-                        on_click=ContactsState.clear_selection,
+                        on_click=SelectionState.clear_selection,
                         variant="ghost",
                         size="1",
                     ),
@@ -54,12 +55,12 @@ def select_all_matching_offer() -> rx.Component:
 
 def bulk_action_bar() -> rx.Component:
     return rx.cond(
-        ContactsState.selected_count > 0,
+        SelectionState.selected_count > 0,
         rx.hstack(
             rx.text(
-                ContactsState.selected_count.to_string(),
+                SelectionState.selected_count.to_string(),
                 rx.cond(
-                    ContactsState.selected_count == 1, " contact selected", " contacts selected"
+                    SelectionState.selected_count == 1, " contact selected", " contacts selected"
                 ),
                 weight="medium",
             ),
@@ -67,13 +68,13 @@ def bulk_action_bar() -> rx.Component:
                 "Clear selection",
                 variant="soft",
                 color_scheme="gray",
-                on_click=ContactsState.clear_selection,
+                on_click=SelectionState.clear_selection,
             ),
             rx.button(
                 rx.icon("trash_2", size=14),
                 "Delete",
                 color_scheme="red",
-                on_click=ContactsState.open_delete,
+                on_click=SelectionState.open_delete,
             ),
             position="fixed",
             bottom="24px",
@@ -97,23 +98,23 @@ def delete_dialog() -> rx.Component:
     return confirm_dialog(
         rx.fragment(
             "Delete ",
-            ContactsState.delete_count.to_string(),
-            rx.cond(ContactsState.delete_count == 1, " contact?", " contacts?"),
+            SelectionState.delete_count.to_string(),
+            rx.cond(SelectionState.delete_count == 1, " contact?", " contacts?"),
         ),
         rx.vstack(
             rx.text(
-                rx.text.strong(ContactsState.delete_with_conversations.to_string()),
+                rx.text.strong(SelectionState.delete_with_conversations.to_string()),
                 rx.cond(
-                    ContactsState.delete_with_conversations == 1,
+                    SelectionState.delete_with_conversations == 1,
                     " has conversations",
                     " have conversations",
                 ),
                 " (their conversation history will be deleted too).",
             ),
             rx.text(
-                rx.text.strong(ContactsState.delete_without_conversations.to_string()),
+                rx.text.strong(SelectionState.delete_without_conversations.to_string()),
                 rx.cond(
-                    ContactsState.delete_without_conversations == 1,
+                    SelectionState.delete_without_conversations == 1,
                     " has no conversations.",
                     " have no conversations.",
                 ),
@@ -122,8 +123,8 @@ def delete_dialog() -> rx.Component:
             spacing="2",
         ),
         "Delete permanently",
-        ContactsState.confirm_delete,
-        ContactsState.delete_open,
-        ContactsState.set_delete_open,
-        loading=ContactsState.deleting,
+        SelectionState.confirm_delete,
+        SelectionState.delete_open,
+        SelectionState.set_delete_open,
+        loading=SelectionState.deleting,
     )

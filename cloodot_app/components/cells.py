@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cloodot_app.state.columns import ColumnChoice
-from cloodot_app.state.contacts import ContactRow, ContactsState
+from cloodot_app.services.contact_rows import ContactRow
+from cloodot_app.services.custom_fields import FieldDefinitionSummary
+from cloodot_app.state.inline_edit import InlineEditState
 
 
 def _shown_value(value: rx.Var[str]) -> rx.Component:
@@ -21,25 +22,25 @@ def editable_text(
     in the editor with the reason, and nothing is saved."""
     cell_id = row.id.to_string() + ":" + field
     return rx.cond(
-        ContactsState.editing_cell == cell_id,
+        InlineEditState.editing_cell == cell_id,
         rx.vstack(
             rx.input(
-                value=ContactsState.edit_value,
-                on_change=ContactsState.set_edit_value,
-                on_key_down=ContactsState.on_edit_key,
-                on_blur=ContactsState.save_edit,
+                value=InlineEditState.edit_value,
+                on_change=InlineEditState.set_edit_value,
+                on_key_down=InlineEditState.on_edit_key,
+                on_blur=InlineEditState.save_edit,
                 auto_focus=True,
                 type=input_type,
                 size="1",
                 aria_label="Edit " + label,
-                aria_invalid=ContactsState.edit_error != "",
-                color_scheme=rx.cond(ContactsState.edit_error != "", "red", "indigo"),
+                aria_invalid=InlineEditState.edit_error != "",
+                color_scheme=rx.cond(InlineEditState.edit_error != "", "red", "indigo"),
                 min_width="160px",
             ),
             rx.cond(
-                ContactsState.edit_error != "",
+                InlineEditState.edit_error != "",
                 rx.text(
-                    ContactsState.edit_error,
+                    InlineEditState.edit_error,
                     color_scheme="red",
                     size="1",
                     role="alert",
@@ -50,14 +51,14 @@ def editable_text(
         ),
         rx.el.button(
             _shown_value(value),
-            on_click=ContactsState.start_edit(row.id, field, value),
+            on_click=InlineEditState.start_edit(row.id, field, value),
             aria_label=label + ": " + rx.cond(value != "", value, "empty") + " (click to edit)",
             class_name="cell-edit",
         ),
     )
 
 
-def select_editor(row: ContactRow, column: ColumnChoice) -> rx.Component:
+def select_editor(row: ContactRow, column: FieldDefinitionSummary) -> rx.Component:
     return rx.select.root(
         rx.select.trigger(placeholder="—", variant="ghost", aria_label=column.label),
         rx.select.content(
@@ -67,14 +68,14 @@ def select_editor(row: ContactRow, column: ColumnChoice) -> rx.Component:
         value=rx.cond(
             row.custom_fields[column.key] != "", row.custom_fields[column.key], "__none__"
         ),
-        on_change=lambda value: ContactsState.save_value(
+        on_change=lambda value: InlineEditState.save_value(
             row.id, "cf." + column.key, rx.cond(value == "__none__", "", value)
         ),
         size="1",
     )
 
 
-def multi_select_editor(row: ContactRow, column: ColumnChoice) -> rx.Component:
+def multi_select_editor(row: ContactRow, column: FieldDefinitionSummary) -> rx.Component:
     chosen = row.multi_values[column.key].to(list[str])
     return rx.popover.root(
         rx.popover.trigger(
@@ -92,7 +93,7 @@ def multi_select_editor(row: ContactRow, column: ColumnChoice) -> rx.Component:
                         rx.hstack(
                             rx.checkbox(
                                 checked=chosen.contains(option),
-                                on_change=lambda checked: ContactsState.toggle_multi(
+                                on_change=lambda checked: InlineEditState.toggle_multi(
                                     row.id, column.key, option, checked
                                 ),
                             ),
@@ -109,7 +110,7 @@ def multi_select_editor(row: ContactRow, column: ColumnChoice) -> rx.Component:
     )
 
 
-def custom_field_cell(row: ContactRow, column: ColumnChoice) -> rx.Component:
+def custom_field_cell(row: ContactRow, column: FieldDefinitionSummary) -> rx.Component:
     field = "cf." + column.key
     value = row.custom_fields[column.key].to(str)
     editor = rx.match(

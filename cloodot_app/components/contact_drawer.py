@@ -11,7 +11,8 @@ from cloodot_app.components.contact_bits import (
     label_badges,
     relative_time,
 )
-from cloodot_app.state.contact_drawer import ContactDrawerState, ConversationCard, DrawerField
+from cloodot_app.services.contacts import ConversationSummary
+from cloodot_app.state.contact_drawer import ContactDrawerState, DrawerField
 
 INPUT_TYPES = {"email": "email", "phone": "tel", "url": "url", "number": "number", "date": "date"}
 
@@ -99,7 +100,7 @@ def _labels_section() -> rx.Component:
         rx.text("Labels", size="1", weight="bold", color_scheme="gray"),
         rx.flex(
             rx.foreach(
-                ContactDrawerState.labels,
+                ContactDrawerState.contact.labels,
                 lambda label: rx.badge(
                     label.name,
                     rx.icon_button(
@@ -150,7 +151,7 @@ def _message(message) -> rx.Component:
     )
 
 
-def _conversation(conversation: ConversationCard) -> rx.Component:
+def _conversation(conversation: ConversationSummary) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
@@ -182,22 +183,24 @@ def _conversation(conversation: ConversationCard) -> rx.Component:
 
 def _profile_header() -> rx.Component:
     return rx.hstack(
-        contact_avatar(ContactDrawerState, size="5"),
+        contact_avatar(ContactDrawerState.contact, size="5"),
         rx.vstack(
             rx.drawer.title(
-                ContactDrawerState.name, font_size="1.4rem", font_weight="700", margin="0"
+                ContactDrawerState.contact.name, font_size="1.4rem", font_weight="700", margin="0"
             ),
             rx.hstack(
-                channel_icon(ContactDrawerState.channel),
-                rx.text(channel_name(ContactDrawerState.channel), size="2", color_scheme="gray"),
+                channel_icon(ContactDrawerState.contact.channel),
+                rx.text(
+                    channel_name(ContactDrawerState.contact.channel), size="2", color_scheme="gray"
+                ),
                 align="center",
                 spacing="1",
             ),
             rx.text(
                 "Created ",
-                relative_time(ContactDrawerState.created_at),
+                relative_time(ContactDrawerState.contact.created_at),
                 " · last interaction ",
-                relative_time(ContactDrawerState.last_interaction_at, "never"),
+                relative_time(ContactDrawerState.contact.last_interaction_at, "never"),
                 size="1",
                 color_scheme="gray",
             ),
@@ -225,7 +228,7 @@ def contact_drawer() -> rx.Component:
                         rx.el.label(
                             rx.hstack(
                                 rx.switch(
-                                    checked=ContactDrawerState.campaign_opt_in,
+                                    checked=ContactDrawerState.contact.campaign_opt_in,
                                     on_change=ContactDrawerState.set_opt_in,
                                 ),
                                 rx.text("Campaign opt-in", size="2"),
@@ -240,8 +243,8 @@ def contact_drawer() -> rx.Component:
                         rx.separator(),
                         rx.heading("Recent conversations", size="3"),
                         rx.cond(
-                            ContactDrawerState.conversations.length() > 0,
-                            rx.foreach(ContactDrawerState.conversations, _conversation),
+                            ContactDrawerState.contact.conversations.length() > 0,
+                            rx.foreach(ContactDrawerState.contact.conversations, _conversation),
                             rx.text("No conversations yet.", size="2", color_scheme="gray"),
                         ),
                         spacing="3",

@@ -9,9 +9,12 @@ from cloodot_app.components.contact_bits import channel_icon, contact_avatar, re
 from cloodot_app.components.export_dialog import download_csv_button, export_dialog
 from cloodot_app.components.filter_drawer import filter_chips, filter_drawer, filters_button
 from cloodot_app.components.live_toggle import live_toggle
-from cloodot_app.state.columns import ColumnChoice
+from cloodot_app.services.contact_rows import ContactRow
+from cloodot_app.services.custom_fields import FieldDefinitionSummary
+from cloodot_app.state.columns import ColumnsState
 from cloodot_app.state.contact_drawer import ContactDrawerState
-from cloodot_app.state.contacts import ContactRow, ContactsState, SegmentChoice
+from cloodot_app.state.contacts import ContactsState, SegmentChoice
+from cloodot_app.state.selection import SelectionState
 
 # ------------------------------------------------------------------- toolbar
 
@@ -57,13 +60,13 @@ def segment_selector() -> rx.Component:
     )
 
 
-def _column_option(column: ColumnChoice) -> rx.Component:
+def _column_option(column: FieldDefinitionSummary) -> rx.Component:
     column_id = column.entity + ":" + column.key
     return rx.el.label(
         rx.hstack(
             rx.checkbox(
-                checked=ContactsState.visible_ids.contains(column_id),
-                on_change=lambda checked: ContactsState.toggle_column(column_id, checked),
+                checked=ColumnsState.visible_ids.contains(column_id),
+                on_change=lambda checked: ColumnsState.toggle_column(column_id, checked),
             ),
             rx.text(column.label, size="2"),
             rx.cond(
@@ -85,7 +88,7 @@ def column_chooser() -> rx.Component:
             rx.vstack(
                 rx.text("Contact fields", size="1", weight="bold", color_scheme="gray"),
                 rx.foreach(
-                    ContactsState.columns,
+                    ColumnsState.columns,
                     lambda c: rx.cond(c.entity == "contact", _column_option(c)),
                 ),
                 rx.text(
@@ -96,7 +99,7 @@ def column_chooser() -> rx.Component:
                     margin_top="8px",
                 ),
                 rx.foreach(
-                    ContactsState.columns,
+                    ColumnsState.columns,
                     lambda c: rx.cond(c.entity == "conversation", _column_option(c)),
                 ),
                 spacing="2",
@@ -214,8 +217,8 @@ def table_header() -> rx.Component:
         rx.table.row(
             rx.table.column_header_cell(
                 rx.checkbox(
-                    checked=ContactsState.page_selected,
-                    on_change=ContactsState.toggle_page,
+                    checked=SelectionState.page_selected,
+                    on_change=SelectionState.toggle_page,
                     aria_label="Select all contacts on this page",
                 ),
                 width="36px",
@@ -227,7 +230,7 @@ def table_header() -> rx.Component:
             sortable_header("Last Interaction", "last_interaction_at"),
             rx.table.column_header_cell("Campaign Opt-in", white_space="nowrap"),
             rx.foreach(
-                ContactsState.visible_columns,
+                ColumnsState.visible_columns,
                 lambda column: rx.table.column_header_cell(column.label, white_space="nowrap"),
             ),
             rx.table.column_header_cell(rx.text("Actions", class_name="sr-only")),
@@ -314,8 +317,8 @@ def opt_in_cell(row: ContactRow) -> rx.Component:
 def select_cell(row: ContactRow) -> rx.Component:
     return rx.table.cell(
         rx.checkbox(
-            checked=ContactsState.selected_ids.contains(row.id),
-            on_change=lambda checked: ContactsState.toggle_row(row.id, checked),
+            checked=SelectionState.selected_ids.contains(row.id),
+            on_change=lambda checked: SelectionState.toggle_row(row.id, checked),
             aria_label="Select " + row.name,
         ),
         on_click=rx.stop_propagation,
@@ -351,11 +354,11 @@ def contact_row(row: ContactRow) -> rx.Component:
         rx.table.cell(relative_time(row.created_at), white_space="nowrap"),
         last_interaction_cell(row),
         opt_in_cell(row),
-        rx.foreach(ContactsState.visible_columns, lambda column: custom_field_cell(row, column)),
+        rx.foreach(ColumnsState.visible_columns, lambda column: custom_field_cell(row, column)),
         actions_cell(row),
         key=row.id,
         align="center",
-        data_selected=ContactsState.selected_ids.contains(row.id),
+        data_selected=SelectionState.selected_ids.contains(row.id),
         on_click=ContactDrawerState.open_contact(row.id),
         cursor="pointer",
         _hover={"background": rx.color("gray", 2)},

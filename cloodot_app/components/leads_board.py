@@ -12,11 +12,13 @@ from cloodot_app.components.contact_bits import (
 )
 from cloodot_app.components.drag import drag_box
 from cloodot_app.components.live_toggle import live_toggle
+from cloodot_app.services.contact_rows import ContactRow
+from cloodot_app.services.leads import BoardColumn
 from cloodot_app.state.contact_drawer import ContactDrawerState
-from cloodot_app.state.leads import BoardColumn, LeadCard, LeadsState
+from cloodot_app.state.leads import LeadsState
 
 
-def _move_menu(card: LeadCard) -> rx.Component:
+def _move_menu(card: ContactRow) -> rx.Component:
     """The keyboard (and screen-reader) way to do what dragging does."""
     return rx.dropdown_menu.root(
         rx.dropdown_menu.trigger(
@@ -43,7 +45,7 @@ def _move_menu(card: LeadCard) -> rx.Component:
     )
 
 
-def lead_card(card: LeadCard) -> rx.Component:
+def lead_card(card: ContactRow) -> rx.Component:
     return drag_box(
         rx.card(
             rx.vstack(

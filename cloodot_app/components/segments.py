@@ -9,9 +9,9 @@ from cloodot_app.components.buttons import icon_action
 from cloodot_app.components.condition_builder import condition_builder
 from cloodot_app.components.contact_bits import relative_time
 from cloodot_app.components.dialogs import confirm_dialog, dialog_actions, error_alert
+from cloodot_app.services.contact_rows import ContactRow
 from cloodot_app.services.segments import SEGMENT_COLORS
 from cloodot_app.state.segments import (
-    PreviewContact,
     SegmentEditorState,
     SegmentItem,
     SegmentsState,
@@ -147,7 +147,7 @@ def segments_table() -> rx.Component:
     )
 
 
-def _preview_contact(contact: PreviewContact) -> rx.Component:
+def _preview_contact(contact: ContactRow) -> rx.Component:
     return rx.hstack(
         rx.avatar(
             fallback=contact.initials,

@@ -6,9 +6,10 @@ import reflex as rx
 
 from cloodot_app.components.buttons import icon_action
 from cloodot_app.components.dialogs import confirm_dialog, dialog_actions, error_alert
-from cloodot_app.services.labels import LABEL_COLORS
-from cloodot_app.state.custom_fields import CustomFieldsState, FieldItem
-from cloodot_app.state.labels import LabelItem, LabelsState
+from cloodot_app.services.custom_fields import FieldSummary
+from cloodot_app.services.labels import LABEL_COLORS, LabelSummary
+from cloodot_app.state.custom_fields import CustomFieldsState
+from cloodot_app.state.labels import LabelsState
 
 
 def page_title(title: str, subtitle: str, action: rx.Component) -> rx.Component:
@@ -40,7 +41,7 @@ def _labelled(*children: rx.Component) -> rx.Component:
 # ------------------------------------------------------------------- labels
 
 
-def label_row(label: LabelItem) -> rx.Component:
+def label_row(label: LabelSummary) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(
             rx.vstack(
@@ -133,16 +134,16 @@ def delete_label_dialog() -> rx.Component:
         rx.vstack(
             rx.text(
                 "It comes off ",
-                rx.text.strong(LabelsState.delete_contacts.to_string()),
+                rx.text.strong(LabelsState.delete_usage.contacts.to_string()),
                 " contacts and ",
-                rx.text.strong(LabelsState.delete_conversations.to_string()),
+                rx.text.strong(LabelsState.delete_usage.conversations.to_string()),
                 " conversations. No contact is deleted.",
             ),
             rx.cond(
-                LabelsState.delete_segments.length() > 0,
+                LabelsState.delete_usage.segments.length() > 0,
                 rx.text(
                     "These segments use it and will show as broken until edited: ",
-                    LabelsState.delete_segments.join(", "),
+                    LabelsState.delete_usage.segments.join(", "),
                     ".",
                     color_scheme="red",
                 ),
@@ -159,7 +160,7 @@ def delete_label_dialog() -> rx.Component:
 # ------------------------------------------------------------------- custom fields
 
 
-def field_row(field: FieldItem, index) -> rx.Component:
+def field_row(field: FieldSummary, index) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(
             rx.vstack(
@@ -320,14 +321,14 @@ def delete_field_dialog() -> rx.Component:
         rx.vstack(
             rx.text(
                 "Its ",
-                rx.text.strong(CustomFieldsState.delete_values.to_string()),
+                rx.text.strong(CustomFieldsState.delete_usage.value_count.to_string()),
                 " stored values are deleted with it. This cannot be undone.",
             ),
             rx.cond(
-                CustomFieldsState.delete_segments.length() > 0,
+                CustomFieldsState.delete_usage.segments.length() > 0,
                 rx.text(
                     "These segments use it and will show as broken until edited: ",
-                    CustomFieldsState.delete_segments.join(", "),
+                    CustomFieldsState.delete_usage.segments.join(", "),
                     ".",
                     color_scheme="red",
                 ),

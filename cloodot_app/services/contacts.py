@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from cloodot_app.errors import NotFound
+from cloodot_app import json_sql
+from cloodot_app.errors import EditConflict, NotFound, SelectionChanged
 from cloodot_app.fieldtypes import FieldValueError, digits_only, field_type
 from cloodot_app.filters import (
     CONTACT_FIELD_PREFIX,
@@ -18,6 +20,8 @@ from cloodot_app.filters import (
     FilterError,
     FilterSpec,
     compile_filter,
+    describe_condition,
+    validate_spec,
 )
 from cloodot_app.models import (
     Contact,
@@ -31,7 +35,14 @@ from cloodot_app.models import (
     Segment,
     utcnow,
 )
-from cloodot_app.services.workspaces import bump_data_version, field_catalog
+from cloodot_app.services.contact_rows import (
+    ContactRow,
+    LabelTag,
+    contact_rows,
+    display,
+    iso,
+)
+from cloodot_app.services.workspaces import bump_data_version, data_version, field_catalog
 
 PAGE_SIZES = (10, 25, 50, 100)
 SORTABLE = ("name", "email", "phone", "created_at", "last_interaction_at")
@@ -61,7 +72,7 @@ class ContactQuery:
 
 @dataclass
 class Page:
-    rows: list[dict[str, Any]]
+    rows: list[ContactRow]
     total: int
     page: int
     page_size: int
@@ -69,6 +80,64 @@ class Page:
     @property
     def page_count(self) -> int:
         return max(1, math.ceil(self.total / self.page_size))
+
+
+@dataclass
+class EditableField:
+    """A field the details drawer edits, with the contact's value in it."""
+
+    key: str = ""  # "email", "cf.plan", …: what update_contact_field takes
+    label: str = ""
+    type: str = "text"  # a fieldtypes.FIELD_TYPES name
+    value: str = ""  # as shown
+    chosen: list[str] = field(default_factory=list)  # multi-select values
+    options: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FieldValue:
+    label: str = ""
+    value: str = ""
+
+
+@dataclass
+class MessageLine:
+    direction: str = ""
+    text: str = ""
+    sent_at: str = ""
+
+
+@dataclass
+class ConversationSummary:
+    id: int = 0
+    channel: str = ""
+    status: str = ""
+    created_at: str = ""
+    updated_at: str = ""
+    labels: list[LabelTag] = field(default_factory=list)
+    fields: list[FieldValue] = field(default_factory=list)
+    messages: list[MessageLine] = field(default_factory=list)  # the last few, oldest first
+
+
+@dataclass
+class ContactDetails(ContactRow):
+    """A contact as the details drawer shows it."""
+
+    updated_at: str = ""
+    # Contact custom fields by key, as stored (None when empty).
+    custom_values: dict[str, Any] = field(default_factory=dict)
+    editable_fields: list[EditableField] = field(default_factory=list)
+    conversations: list[ConversationSummary] = field(default_factory=list)
+
+
+@dataclass
+class ContactsView:
+    """What the All Contacts page shows for a view: the page, the quick filter in words
+    and the workspace data version the rows were read at (for Live mode)."""
+
+    page: Page
+    chips: list[str]
+    version: int
 
 
 # --------------------------------------------------------------------------- querying
@@ -154,7 +223,7 @@ def count_contacts(session: Session, workspace_id: int, query: ContactQuery) -> 
 
 
 def list_contacts(session: Session, workspace_id: int, query: ContactQuery) -> Page:
-    """One page of rows (plain dicts) and the total that match the view."""
+    """One page of rows and the total that match the view."""
     catalog = field_catalog(session, workspace_id)
     ctx = CompileContext.for_session(session)
     where = contact_condition(session, workspace_id, query, catalog, ctx)
@@ -179,119 +248,58 @@ def list_contacts(session: Session, workspace_id: int, query: ContactQuery) -> P
     return Page(rows=rows, total=total, page=page, page_size=page_size)
 
 
-def contact_rows(
-    session: Session, workspace_id: int, contacts: list[Contact], catalog: FieldCatalog
-) -> list[dict[str, Any]]:
-    ids = [c.id for c in contacts]
-    labels = _labels_by_contact(session, ids)
-    conversation_values = _latest_conversation_fields(session, ids)
-    contact_fields = [f for f in catalog.fields.values() if f.source == "contact"]
-    rows = []
-    for contact in contacts:
-        row = contact_summary(contact)
-        row["labels"] = labels.get(contact.id, [])
-        row["custom_fields"] = {
-            f.json_key: _display(f.field_type, (contact.custom_fields or {}).get(f.json_key))
-            for f in contact_fields
-        }
-        row["custom_values"] = {
-            f.json_key: (contact.custom_fields or {}).get(f.json_key) for f in contact_fields
-        }
-        row["conversation_fields"] = conversation_values.get(contact.id, {})
-        rows.append(row)
-    return rows
+def contacts_view(session: Session, workspace_id: int, query: ContactQuery) -> ContactsView:
+    """The page, its quick filter in words and the data version, read together."""
+    version = data_version(session, workspace_id)
+    page = list_contacts(session, workspace_id, query)
+    catalog = field_catalog(session, workspace_id)
+    spec = validate_spec(FilterSpec.parse(query.filter), catalog)
+    return ContactsView(page, [describe_condition(c, catalog) for c in spec.conditions], version)
 
 
-def contact_summary(contact: Contact) -> dict[str, Any]:
-    return {
-        "id": contact.id,
-        "name": contact.name,
-        "initials": initials(contact.name),
-        "email": contact.email or "",
-        "phone": contact.phone or "",
-        "image_url": contact.image_url or "",
-        "avatar_color": contact.avatar_color,
-        "channel": contact.channel,
-        "created_at": _iso(contact.created_at),
-        "last_interaction_at": _iso(contact.last_interaction_at),
-        "last_message_text": contact.last_message_text or "",
-        "last_message_direction": contact.last_message_direction or "",
-        "campaign_opt_in": contact.campaign_opt_in,
-    }
-
-
-def initials(name: str) -> str:
-    parts = [p for p in name.split() if p[:1].isalnum()]
-    if not parts:
-        return "?"
-    return (parts[0][0] + (parts[-1][0] if len(parts) > 1 else "")).upper()
-
-
-def _iso(value) -> str:
-    return value.isoformat() if value else ""
-
-
-def _display(type_name: str, value: Any) -> str:
-    return (
-        field_type(type_name).display(value) if type_name else ("" if value is None else str(value))
-    )
-
-
-def _labels_by_contact(session: Session, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    if not ids:
-        return {}
-    result: dict[int, list[dict[str, Any]]] = {}
-    for contact_id, label_id, name, color in session.execute(
-        sa.select(ContactLabel.contact_id, Label.id, Label.name, Label.color)
-        .join(Label, Label.id == ContactLabel.label_id)
-        .where(ContactLabel.contact_id.in_(ids))
-        .order_by(Label.name)
-    ):
-        result.setdefault(contact_id, []).append({"id": label_id, "name": name, "color": color})
-    return result
-
-
-def _latest_conversation_fields(session: Session, ids: list[int]) -> dict[int, dict[str, str]]:
-    """Each contact's conversation custom fields, as set on its most recent conversation
-    that has a value for them (what the read-only conversation columns show)."""
-    if not ids:
-        return {}
-    definitions = {
-        d.key: d.type
-        for d in session.execute(
-            sa.select(CustomFieldDefinition).where(
-                CustomFieldDefinition.entity == FieldEntity.CONVERSATION.value,
-                CustomFieldDefinition.workspace_id
-                == sa.select(Contact.workspace_id).where(Contact.id == ids[0]).scalar_subquery(),
-            )
-        ).scalars()
-    }
-    result: dict[int, dict[str, str]] = {}
-    for contact_id, values in session.execute(
-        sa.select(Conversation.contact_id, Conversation.custom_fields)
-        .where(Conversation.contact_id.in_(ids))
-        .order_by(Conversation.updated_at.desc())
-    ):
-        summary = result.setdefault(contact_id, {})
-        for key, value in (values or {}).items():
-            if key in definitions and key not in summary and value not in (None, "", []):
-                summary[key] = _display(definitions[key], value)
-    return result
-
-
-def get_contact(session: Session, workspace_id: int, contact_id: int) -> dict[str, Any]:
-    """One contact with labels, custom fields and its recent conversations."""
+def get_contact(session: Session, workspace_id: int, contact_id: int) -> ContactDetails:
+    """One contact with labels, every editable field and its recent conversations."""
     contact = _owned_contact(session, workspace_id, contact_id)
     catalog = field_catalog(session, workspace_id)
-    row = contact_rows(session, workspace_id, [contact], catalog)[0]
-    row["updated_at"] = _iso(contact.updated_at)
-    row["conversations"] = recent_conversations(session, workspace_id, contact_id)
-    return row
+    (row,) = contact_rows(session, workspace_id, [contact], catalog)
+    values = contact.custom_fields or {}
+    builtins = [
+        EditableField(key, label, type_name, getattr(row, key))
+        for key, label, type_name in (
+            ("name", "Name", "text"),
+            ("email", "Email", "email"),
+            ("phone", "Phone", "phone"),
+            ("image_url", "Image URL", "url"),
+        )
+    ]
+    custom = [
+        EditableField(
+            key=info.key,
+            label=info.label,
+            type=info.field_type,
+            value=row.custom_fields.get(info.json_key, ""),
+            chosen=list(row.multi_values.get(info.json_key, [])),
+            options=list(info.options),
+        )
+        for info in catalog.fields.values()
+        if info.source == "contact"
+    ]
+    return ContactDetails(
+        **{f.name: getattr(row, f.name) for f in fields(ContactRow)},
+        updated_at=iso(contact.updated_at),
+        custom_values={
+            info.json_key: values.get(info.json_key)
+            for info in catalog.fields.values()
+            if info.source == "contact"
+        },
+        editable_fields=builtins + custom,
+        conversations=recent_conversations(session, workspace_id, contact_id),
+    )
 
 
 def recent_conversations(
     session: Session, workspace_id: int, contact_id: int, limit: int = 10, messages: int = 3
-) -> list[dict[str, Any]]:
+) -> list[ConversationSummary]:
     definitions = {
         d.key: d
         for d in session.execute(
@@ -314,16 +322,14 @@ def recent_conversations(
         .all()
     )
     ids = [c.id for c in conversations]
-    labels: dict[int, list[dict[str, Any]]] = {}
+    labels: dict[int, list[LabelTag]] = {}
     if ids:
         for conversation_id, label_id, name, color in session.execute(
             sa.select(ConversationLabel.conversation_id, Label.id, Label.name, Label.color)
             .join(Label, Label.id == ConversationLabel.label_id)
             .where(ConversationLabel.conversation_id.in_(ids))
         ):
-            labels.setdefault(conversation_id, []).append(
-                {"id": label_id, "name": name, "color": color}
-            )
+            labels.setdefault(conversation_id, []).append(LabelTag(label_id, name, color))
     result = []
     for conversation in conversations:
         last_messages = (
@@ -337,27 +343,23 @@ def recent_conversations(
             .all()
         )
         result.append(
-            {
-                "id": conversation.id,
-                "channel": conversation.channel,
-                "status": conversation.status,
-                "created_at": _iso(conversation.created_at),
-                "updated_at": _iso(conversation.updated_at),
-                "labels": labels.get(conversation.id, []),
-                "fields": [
-                    {"label": d.label, "value": _display(d.type, value)}
+            ConversationSummary(
+                id=conversation.id or 0,
+                channel=conversation.channel,
+                status=conversation.status,
+                created_at=iso(conversation.created_at),
+                updated_at=iso(conversation.updated_at),
+                labels=labels.get(conversation.id or 0, []),
+                fields=[
+                    FieldValue(d.label, display(d.type, value))
                     for key, d in definitions.items()
                     if (value := (conversation.custom_fields or {}).get(key)) not in (None, "", [])
                 ],
-                "messages": [
-                    {
-                        "direction": m.direction,
-                        "text": m.text,
-                        "sent_at": _iso(m.sent_at),
-                    }
+                messages=[
+                    MessageLine(m.direction, m.text, iso(m.sent_at))
                     for m in reversed(last_messages)
                 ],
-            }
+            )
         )
     return result
 
@@ -376,50 +378,122 @@ def _owned_contact(session: Session, workspace_id: int, contact_id: int) -> Cont
 
 
 def update_contact_field(
-    session: Session, workspace_id: int, contact_id: int, field_key: str, raw: Any
+    session: Session,
+    workspace_id: int,
+    contact_id: int,
+    field_key: str,
+    raw: Any,
+    expected: str | None = None,
 ) -> Any:
-    """Validate and store one field; return the stored value. Raises FieldValueError."""
+    """Validate and store one field; return the stored value.
+
+    Only that field is written (one JSON key for a custom field), so edits of different
+    fields at the same time never undo each other. With `expected` (the value as it was
+    shown when the editor opened, see `shown_value`), a value someone else has changed
+    since is not overwritten: EditConflict carries theirs, and nothing is saved. The check
+    and the write are one conditional UPDATE, so nothing can slip in between.
+
+    Raises FieldValueError, NotFound or EditConflict.
+    """
     contact = _owned_contact(session, workspace_id, contact_id)
+    edit = _validated_edit(session, workspace_id, contact, field_key, raw)
+    if expected is not None and edit.shown(edit.current) != expected:
+        raise _conflict(edit.shown(edit.current))
+    where = [Contact.id == contact.id, Contact.workspace_id == workspace_id]
+    if expected is not None:
+        where.append(edit.unchanged)
+    result = session.execute(
+        sa.update(Contact).where(*where).values(**edit.values, updated_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    session.expire(contact)
+    if result.rowcount == 0:
+        # Changed between our read and our write: show what it is now.
+        current = _validated_edit(session, workspace_id, contact, field_key, raw).current
+        raise _conflict(edit.shown(current))
+    bump_data_version(session, workspace_id)
+    session.flush()
+    return edit.stored
+
+
+def shown_value(field_key: str, value: Any, type_name: str = "text") -> str:
+    """A field's value as an editor shows it: what `expected` is compared with."""
+    if field_key == "campaign_opt_in":
+        return "on" if value else "off"
+    return display(type_name, value)
+
+
+def _conflict(theirs: str) -> EditConflict:
+    return EditConflict(
+        f"Changed by someone else since you opened it: “{theirs or 'empty'}”.", current=theirs
+    )
+
+
+@dataclass
+class _Edit:
+    stored: Any  # the validated value (None clears it)
+    current: Any  # what the row holds now
+    values: dict[str, Any]  # the UPDATE's SET
+    unchanged: sa.ColumnElement[bool]  # true while the row still holds `current`
+    type_name: str = "text"
+    field_key: str = ""
+
+    def shown(self, value: Any) -> str:
+        return shown_value(self.field_key, value, self.type_name)
+
+
+def _validated_edit(
+    session: Session, workspace_id: int, contact: Contact, field_key: str, raw: Any
+) -> _Edit:
     if field_key == "campaign_opt_in":
         if not isinstance(raw, bool):
             raise FieldValueError("Campaign opt-in is either on or off.")
-        contact.campaign_opt_in = raw
-        stored: Any = raw
-    elif field_key in EDITABLE_BUILTINS:
+        current = contact.campaign_opt_in
+        return _Edit(
+            raw,
+            current,
+            {"campaign_opt_in": raw},
+            Contact.campaign_opt_in.is_(current),
+            field_key=field_key,
+        )
+    if field_key in EDITABLE_BUILTINS:
         stored = field_type(EDITABLE_BUILTINS[field_key]).validate(raw)
         if field_key == "name":
             if not stored:
                 raise FieldValueError("A contact needs a name.")
             if len(stored) > 200:
                 raise FieldValueError("Keep the name under 200 characters.")
-        setattr(contact, field_key, stored)
+        values: dict[str, Any] = {field_key: stored}
         if field_key == "phone":
-            contact.phone_digits = digits_only(stored) or None
-    elif field_key.startswith(CONTACT_FIELD_PREFIX):
-        key = field_key.removeprefix(CONTACT_FIELD_PREFIX)
-        definition = session.execute(
-            sa.select(CustomFieldDefinition).where(
-                CustomFieldDefinition.workspace_id == workspace_id,
-                CustomFieldDefinition.entity == FieldEntity.CONTACT.value,
-                CustomFieldDefinition.key == key,
-            )
-        ).scalar_one_or_none()
-        if definition is None:
-            raise FieldValueError("That field no longer exists.")
-        stored = field_type(definition.type).validate(raw, definition.options)
-        values = dict(contact.custom_fields or {})
-        if stored is None:
-            values.pop(key, None)
-        else:
-            values[key] = stored
-        contact.custom_fields = values
-    else:
+            values["phone_digits"] = digits_only(stored) or None
+        column = getattr(Contact, field_key)
+        current = getattr(contact, field_key)
+        return _Edit(
+            stored, current, values, column.is_not_distinct_from(current), field_key=field_key
+        )
+    if not field_key.startswith(CONTACT_FIELD_PREFIX):
         raise FieldValueError(f"“{field_key}” cannot be edited.")
-    contact.updated_at = utcnow()
-    session.add(contact)
-    bump_data_version(session, workspace_id)
-    session.flush()
-    return stored
+    key = field_key.removeprefix(CONTACT_FIELD_PREFIX)
+    definition = session.execute(
+        sa.select(CustomFieldDefinition).where(
+            CustomFieldDefinition.workspace_id == workspace_id,
+            CustomFieldDefinition.entity == FieldEntity.CONTACT.value,
+            CustomFieldDefinition.key == key,
+        )
+    ).scalar_one_or_none()
+    if definition is None:
+        raise FieldValueError("That field no longer exists.")
+    stored = field_type(definition.type).validate(raw, definition.options)
+    dialect = session.get_bind().dialect.name
+    current = (contact.custom_fields or {}).get(key)
+    return _Edit(
+        stored,
+        current,
+        {"custom_fields": json_sql.set_key(Contact.custom_fields, key, stored, dialect)},
+        json_sql.key_is(Contact.custom_fields, key, current, dialect),
+        type_name=definition.type,
+        field_key=field_key,
+    )
 
 
 def set_contact_labels(
@@ -452,21 +526,56 @@ def set_contact_labels(
 
 @dataclass
 class Selection:
-    """Which contacts a bulk action is for: listed ids, or every contact a view matches."""
+    """Which contacts a bulk action is for: listed ids, or every contact a view matches.
+
+    A view's selection can be frozen (`frozen()`, which the delete confirmation does): it
+    then means the contacts that matched when it was shown and have not changed since, and
+    never more than `promised` of them, whatever arrives or changes meanwhile.
+    """
 
     ids: list[int] = field(default_factory=list)
     query: ContactQuery | None = None
+    # Frozen: the newest id that matched, the moment of matching and how many matched.
+    max_id: int | None = None
+    as_of: datetime | None = None
+    promised: int | None = None
 
     def condition(self, session: Session, workspace_id: int) -> sa.ColumnElement[bool]:
-        if self.query is not None:
+        if self.query is None:
+            return sa.and_(Contact.workspace_id == workspace_id, Contact.id.in_(self.ids or [-1]))
+        if self.as_of is None:
             return contact_condition(session, workspace_id, self.query)
-        return sa.and_(Contact.workspace_id == workspace_id, Contact.id.in_(self.ids or [-1]))
+        return sa.and_(
+            self._as_of(session, workspace_id, self.as_of), Contact.id <= (self.max_id or 0)
+        )
+
+    def _as_of(self, session: Session, workspace_id: int, as_of: datetime):
+        """The view at `as_of` (relative dates too), without contacts changed since: one
+        may match now only because it changed."""
+        assert self.query is not None
+        ctx = CompileContext.for_session(session, now=as_of)
+        where = contact_condition(session, workspace_id, self.query, ctx=ctx)
+        return sa.and_(where, Contact.updated_at <= as_of)
+
+    def frozen(self, session: Session, workspace_id: int) -> Selection:
+        """This selection as of now: later additions and changes are left out."""
+        if self.query is None or self.as_of is not None:
+            return self
+        as_of = utcnow()
+        count, max_id = session.execute(
+            sa.select(sa.func.count(), sa.func.max(Contact.id)).where(
+                self._as_of(session, workspace_id, as_of)
+            )
+        ).one()
+        return replace(self, as_of=as_of, max_id=max_id or 0, promised=count)
 
 
 @dataclass
 class DeletePreview:
     selected: int
     with_conversations: int
+    # The selection as it was counted: what the confirmation deletes.
+    selection: Selection = field(default_factory=Selection)
 
     @property
     def without_conversations(self) -> int:
@@ -475,6 +584,7 @@ class DeletePreview:
 
 def delete_preview(session: Session, workspace_id: int, selection: Selection) -> DeletePreview:
     """What the confirmation dialog tells: how many have conversations, how many none."""
+    selection = selection.frozen(session, workspace_id)
     where = selection.condition(session, workspace_id)
     has_conversation = sa.exists().where(Conversation.contact_id == Contact.id)
     selected, with_conversations = session.execute(
@@ -485,7 +595,7 @@ def delete_preview(session: Session, workspace_id: int, selection: Selection) ->
         .select_from(Contact)
         .where(where)
     ).one()
-    return DeletePreview(selected=selected, with_conversations=int(with_conversations))
+    return DeletePreview(selected, int(with_conversations), selection)
 
 
 def delete_contacts(session: Session, workspace_id: int, selection: Selection) -> int:
@@ -493,6 +603,11 @@ def delete_contacts(session: Session, workspace_id: int, selection: Selection) -
     transaction (all or nothing). Returns how many contacts were deleted."""
     contact_ids = sa.select(Contact.id).where(selection.condition(session, workspace_id))
     ids = list(session.execute(contact_ids).scalars())
+    if selection.promised is not None and len(ids) > selection.promised:
+        # Cannot happen through the frozen condition; if it ever does, delete nothing.
+        raise SelectionChanged(
+            "The selection changed since you confirmed. Nothing was deleted; review it again."
+        )
     if not ids:
         return 0
     for chunk in _chunks(ids, 500):

@@ -21,6 +21,7 @@ import re
 import unicodedata
 from array import array
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -63,43 +64,87 @@ _PREFIXES = {
 # --------------------------------------------------------------------------- reading
 
 
-def list_fields(session: Session, workspace_id: int, entity: str) -> list[dict[str, Any]]:
+@dataclass
+class FieldDefinitionSummary:
+    """A field definition as the table's columns and the details drawer need it."""
+
+    id: int = 0
+    key: str = ""  # the JSON key values are stored under
+    label: str = ""
+    type: str = "text"  # a fieldtypes.FIELD_TYPES name
+    type_label: str = ""
+    options: list[str] = field(default_factory=list)
+    position: int = 0
+    entity: str = FieldEntity.CONTACT.value
+
+
+@dataclass
+class FieldUsage:
+    """What uses a field: what its delete confirmation tells."""
+
+    value_count: int = 0  # rows holding a value ("values" would shadow a Var's .values())
+    segments: list[str] = field(default_factory=list)  # segment names, in list order
+
+
+@dataclass
+class FieldSummary(FieldDefinitionSummary, FieldUsage):
+    """A row of the Custom fields settings page."""
+
+
+def field_definitions(
+    session: Session, workspace_id: int, entity: str | None = None
+) -> list[FieldDefinitionSummary]:
+    """Every field (of one entity, or contact fields then conversation fields) in position
+    order. One indexed query: cheap enough for every page load."""
+    entities = [_clean_entity(entity)] if entity else list(ENTITIES)
+    return [
+        _summary(FieldDefinitionSummary, d)
+        for name in entities
+        for d in _definitions(session, workspace_id, name)
+    ]
+
+
+def list_fields(session: Session, workspace_id: int, entity: str) -> list[FieldSummary]:
     """The entity's fields in position order, each with how many rows have a value and
-    which segments name it."""
+    which segments name it (one scan of the entity's rows for all the counts)."""
     entity = _clean_entity(entity)
     definitions = _definitions(session, workspace_id, entity)
     counts = _value_counts(session, workspace_id, entity, [d.key for d in definitions])
     segments = _segments_by_field(session, workspace_id)
     return [
-        _field_dict(d, counts.get(d.key, 0), segments.get(_PREFIXES[entity] + d.key, []))
+        _summary(
+            FieldSummary,
+            d,
+            value_count=counts.get(d.key, 0),
+            segments=segments.get(_PREFIXES[entity] + d.key, []),
+        )
         for d in definitions
     ]
 
 
-def field_usage(session: Session, workspace_id: int, field_id: int) -> dict[str, Any]:
-    """What the delete confirmation tells: {"values", "segments"}."""
+def field_usage(session: Session, workspace_id: int, field_id: int) -> FieldUsage:
+    """What the delete confirmation tells."""
     definition = _owned_field(session, workspace_id, field_id)
     counts = _value_counts(session, workspace_id, definition.entity, [definition.key])
     segments = _segments_by_field(session, workspace_id)
-    return {
-        "values": counts.get(definition.key, 0),
-        "segments": segments.get(_PREFIXES[definition.entity] + definition.key, []),
-    }
+    return FieldUsage(
+        value_count=counts.get(definition.key, 0),
+        segments=segments.get(_PREFIXES[definition.entity] + definition.key, []),
+    )
 
 
-def _field_dict(definition: CustomFieldDefinition, values: int, segments: list[str]) -> dict:
-    return {
-        "id": definition.id,
-        "key": definition.key,
-        "label": definition.label,
-        "type": definition.type,
-        "type_label": FIELD_TYPES[definition.type].label if definition.type in FIELD_TYPES else "",
-        "options": list(definition.options or []),
-        "position": definition.position,
-        "entity": definition.entity,
-        "values": values,
-        "segments": segments,
-    }
+def _summary(cls, definition: CustomFieldDefinition, **extra):
+    return cls(
+        id=definition.id or 0,
+        key=definition.key,
+        label=definition.label,
+        type=definition.type,
+        type_label=FIELD_TYPES[definition.type].label if definition.type in FIELD_TYPES else "",
+        options=list(definition.options or []),
+        position=definition.position,
+        entity=definition.entity,
+        **extra,
+    )
 
 
 def _definitions(session: Session, workspace_id: int, entity: str) -> list[CustomFieldDefinition]:
@@ -147,8 +192,8 @@ def _segments_by_field(session: Session, workspace_id: int) -> dict[str, list[st
             spec = FilterSpec.parse(filter_spec)
         except FilterError:
             continue
-        for field in dict.fromkeys(condition.field for condition in spec.conditions):
-            result.setdefault(field, []).append(name)
+        for field_key in dict.fromkeys(condition.field for condition in spec.conditions):
+            result.setdefault(field_key, []).append(name)
     return result
 
 
@@ -195,6 +240,34 @@ def create_field(
     session.flush()
     bump_data_version(session, workspace_id)
     return definition
+
+
+def save_field(
+    session: Session,
+    workspace_id: int,
+    field_id: int,
+    label: str,
+    type_: str,
+    options: list[str],
+    confirmed: bool = False,
+) -> CustomFieldDefinition:
+    """What the field editor's Save does for an existing field: a type change, then the
+    rename and options, in the caller's one transaction (a refused rename undoes the type
+    change). `confirmed` is the user's consent to clear values that would not survive."""
+    definition = _owned_field(session, workspace_id, field_id)
+    if definition.type != type_:
+        change_field_type(
+            session, workspace_id, field_id, type_, options or None, drop_invalid=confirmed
+        )
+    has_options = type_ in FIELD_TYPES and FIELD_TYPES[type_].has_options
+    return update_field(
+        session,
+        workspace_id,
+        field_id,
+        label,
+        options if has_options else None,
+        drop_values=confirmed,
+    )
 
 
 def slugify(label: str) -> str:

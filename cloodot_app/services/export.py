@@ -42,16 +42,19 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from cloodot_app.errors import ExportError, TicketError
-from cloodot_app.fieldtypes import FieldValueError, field_type
 from cloodot_app.filters import CompileContext, FilterError, FilterSpec
 from cloodot_app.models import (
     Contact,
-    ContactLabel,
     Conversation,
     ConversationLabel,
     CustomFieldDefinition,
     FieldEntity,
     Label,
+)
+from cloodot_app.services.contact_rows import (
+    display,
+    labels_by_contact,
+    latest_conversation_values,
 )
 from cloodot_app.services.contacts import (
     ContactQuery,
@@ -194,6 +197,15 @@ def validate_export(
     return min(options.limit, matches)
 
 
+def prepare_export(
+    session: Session, workspace_id: int, options: ExportOptions, max_rows: int
+) -> tuple[int, str]:
+    """What the Download CSV dialog's confirm does: the exact row count and a signed
+    ticket the browser presents to the streaming route."""
+    rows = validate_export(session, workspace_id, options, max_rows)
+    return rows, make_ticket(workspace_id, options, ticket_secret())
+
+
 def export_filename(today: date) -> str:
     return f"contacts-{today.isoformat()}.csv"
 
@@ -278,23 +290,7 @@ def _field_cell(type_name: str, value: Any) -> Any:
         return value
     if isinstance(value, list):
         return neutralize(", ".join(str(item) for item in value))
-    try:
-        shown = field_type(type_name).display(value)
-    except FieldValueError:  # a field of a type this version no longer knows
-        shown = str(value)
-    return neutralize(shown)
-
-
-def _contact_labels(session: Session, workspace_id: int, ids: Sequence[int]) -> dict[int, str]:
-    names: dict[int, list[str]] = {}
-    for contact_id, name in session.execute(
-        sa.select(ContactLabel.contact_id, Label.name)
-        .join(Label, Label.id == ContactLabel.label_id)
-        .where(ContactLabel.contact_id.in_(ids), Label.workspace_id == workspace_id)
-        .order_by(ContactLabel.contact_id, Label.name)
-    ):
-        names.setdefault(contact_id, []).append(name)
-    return {contact_id: ", ".join(labels) for contact_id, labels in names.items()}
+    return neutralize(display(type_name, value))
 
 
 def _recent_conversation_labels(
@@ -329,24 +325,6 @@ def _recent_conversation_labels(
     return {contact_id: ", ".join(labels) for contact_id, labels in names.items()}
 
 
-def _latest_conversation_values(
-    session: Session, workspace_id: int, ids: Sequence[int], keys: set[str]
-) -> dict[int, dict[str, Any]]:
-    """Per contact and conversation field: the value on the most recent conversation that
-    has one."""
-    result: dict[int, dict[str, Any]] = {}
-    for contact_id, values in session.execute(
-        sa.select(Conversation.contact_id, Conversation.custom_fields)
-        .where(Conversation.workspace_id == workspace_id, Conversation.contact_id.in_(ids))
-        .order_by(Conversation.contact_id, Conversation.updated_at.desc(), Conversation.id.desc())
-    ):
-        latest = result.setdefault(contact_id, {})
-        for key, value in (values or {}).items():
-            if key in keys and key not in latest and value not in (None, "", []):
-                latest[key] = value
-    return result
-
-
 def _chunk_rows(
     session: Session,
     workspace_id: int,
@@ -369,14 +347,17 @@ def _chunk_rows(
             ).where(Contact.workspace_id == workspace_id, Contact.id.in_(ids))
         )
     }
-    labels = _contact_labels(session, workspace_id, ids)
+    labels = {
+        contact_id: ", ".join(tag.name for tag in tags)
+        for contact_id, tags in labels_by_contact(session, workspace_id, ids).items()
+    }
     conversation_labels = (
         _recent_conversation_labels(session, workspace_id, ids)
         if layout.conversation_labels
         else {}
     )
     conversation_values = (
-        _latest_conversation_values(
+        latest_conversation_values(
             session, workspace_id, ids, {c.key for c in layout.conversation_fields}
         )
         if layout.conversation_fields

@@ -7,7 +7,7 @@ it are left as they are and report the problem (filters.validate_spec: "A label 
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -15,6 +15,7 @@ from sqlmodel import Session
 from cloodot_app.errors import LabelError, NotFound
 from cloodot_app.filters import FilterError, FilterSpec
 from cloodot_app.models import ContactLabel, ConversationLabel, Label, Segment
+from cloodot_app.services.contact_rows import LabelTag
 from cloodot_app.services.workspaces import bump_data_version
 
 # Radix colour names (the UI's palette).
@@ -44,40 +45,69 @@ LABEL_NAME_MAX_LENGTH = 80
 # --------------------------------------------------------------------------- reading
 
 
-def list_labels(session: Session, workspace_id: int) -> list[dict[str, Any]]:
-    """Every label with how many contacts and conversations have it and which segments
-    use it, ordered by name (case-insensitive)."""
-    labels = sorted(
+@dataclass
+class LabelUsage:
+    """What uses a label: what its delete confirmation tells."""
+
+    contacts: int = 0
+    conversations: int = 0
+    segments: list[str] = field(default_factory=list)  # segment names, in list order
+
+
+@dataclass
+class LabelSummary(LabelUsage):
+    """A row of the Labels settings page."""
+
+    id: int = 0
+    name: str = ""
+    color: str = "gray"
+
+
+def _sorted_labels(session: Session, workspace_id: int) -> list[Label]:
+    return sorted(
         session.execute(sa.select(Label).where(Label.workspace_id == workspace_id)).scalars(),
         # Sorted here, not in SQL: the same order on both databases, accents included.
         key=lambda label: (label.name.casefold(), label.id),
     )
+
+
+def label_tags(session: Session, workspace_id: int) -> list[LabelTag]:
+    """Every label as a badge shows it, by name (what a label picker offers)."""
+    return [
+        LabelTag(label.id or 0, label.name, label.color)
+        for label in _sorted_labels(session, workspace_id)
+    ]
+
+
+def list_labels(session: Session, workspace_id: int) -> list[LabelSummary]:
+    """Every label with how many contacts and conversations have it and which segments
+    use it, ordered by name (case-insensitive)."""
     contacts = _link_counts(session, workspace_id, ContactLabel)
     conversations = _link_counts(session, workspace_id, ConversationLabel)
     segments = _segments_by_label(session, workspace_id)
     return [
-        {
-            "id": label.id,
-            "name": label.name,
-            "color": label.color,
-            "contacts": contacts.get(label.id, 0),
-            "conversations": conversations.get(label.id, 0),
-            "segments": segments.get(label.id, []),
-        }
-        for label in labels
+        LabelSummary(
+            id=label.id or 0,
+            name=label.name,
+            color=label.color,
+            contacts=contacts.get(label.id or 0, 0),
+            conversations=conversations.get(label.id or 0, 0),
+            segments=segments.get(label.id or 0, []),
+        )
+        for label in _sorted_labels(session, workspace_id)
     ]
 
 
-def label_usage(session: Session, workspace_id: int, label_id: int) -> dict[str, Any]:
-    """What the delete confirmation tells: {"contacts", "conversations", "segments"}."""
+def label_usage(session: Session, workspace_id: int, label_id: int) -> LabelUsage:
+    """What the delete confirmation tells."""
     label = _owned_label(session, workspace_id, label_id)
     contacts = _link_counts(session, workspace_id, ContactLabel, label.id)
     conversations = _link_counts(session, workspace_id, ConversationLabel, label.id)
-    return {
-        "contacts": contacts.get(label.id, 0),
-        "conversations": conversations.get(label.id, 0),
-        "segments": _segments_by_label(session, workspace_id).get(label.id, []),
-    }
+    return LabelUsage(
+        contacts=contacts.get(label_id, 0),
+        conversations=conversations.get(label_id, 0),
+        segments=_segments_by_label(session, workspace_id).get(label_id, []),
+    )
 
 
 def _link_counts(

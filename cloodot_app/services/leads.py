@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -16,16 +15,16 @@ from cloodot_app.filters import (
     FilterSpec,
 )
 from cloodot_app.models import Contact, ContactLabel, Segment, utcnow
+from cloodot_app.services.contact_rows import ContactRow, contact_rows
 from cloodot_app.services.contacts import (
     ContactQuery,
     NotFound,
     _owned_contact,
     contact_condition,
-    contact_rows,
     sort_order,
     update_contact_field,
 )
-from cloodot_app.services.workspaces import bump_data_version, field_catalog
+from cloodot_app.services.workspaces import bump_data_version, data_version, field_catalog
 
 CARDS_PER_LOAD = 25
 
@@ -91,7 +90,7 @@ def board_segments(session: Session, workspace_id: int) -> list[Segment]:
 
 def column_cards(
     session: Session, workspace_id: int, segment_id: int, search: str, loaded: int
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[ContactRow], int]:
     """The next cards of a column (after the `loaded` ones) and the column's total."""
     catalog = field_catalog(session, workspace_id)
     ctx = CompileContext.for_session(session)
@@ -150,3 +149,54 @@ def move_card(session: Session, workspace_id: int, contact_id: int, segment_id: 
             return f"{contact.name} already has {label} set to {action.value}."
         update_contact_field(session, workspace_id, contact.id, action.target, action.value)
     return f"{contact.name}: {action.words}."
+
+
+@dataclass
+class BoardColumn:
+    segment_id: int = 0
+    name: str = ""
+    color: str = "blue"
+    total: int = 0
+    cards: list[ContactRow] = field(default_factory=list)
+    # What dropping a card here does, in words ("" when cards cannot be dropped here).
+    drop_words: str = ""
+    problem: str = ""
+
+
+@dataclass
+class Board:
+    columns: list[BoardColumn]
+    # The workspace data version the board was read at (for Live mode).
+    version: int
+
+
+def load_board(
+    session: Session, workspace_id: int, search: str, loaded: dict[int, int] | None = None
+) -> Board:
+    """Every board column with as many cards as it showed before (`loaded`: segment id ->
+    cards shown; at least one load each), so a refresh keeps how far each was scrolled."""
+    loaded = loaded or {}
+    version = data_version(session, workspace_id)
+    catalog = field_catalog(session, workspace_id)
+    columns = []
+    for segment in board_segments(session, workspace_id):
+        action = drop_action(segment.filter_spec, catalog)
+        column = BoardColumn(
+            segment_id=segment.id or 0,
+            name=segment.name,
+            color=segment.color,
+            drop_words=action.words if action else "",
+        )
+        want = max(loaded.get(column.segment_id, 0), CARDS_PER_LOAD)
+        try:
+            while True:
+                cards, column.total = column_cards(
+                    session, workspace_id, column.segment_id, search, len(column.cards)
+                )
+                column.cards.extend(cards)
+                if not cards or len(column.cards) >= min(want, column.total):
+                    break
+        except (FilterError, NotFound) as error:
+            column.problem = str(error)
+        columns.append(column)
+    return Board(columns, version)

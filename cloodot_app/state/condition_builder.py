@@ -7,10 +7,9 @@ from typing import Any
 
 import reflex as rx
 
-from cloodot_app.db import session_scope
 from cloodot_app.filters import FieldCatalog, FilterSpec
 from cloodot_app.services.workspaces import field_catalog
-from cloodot_app.state.workspace import current_workspace_id
+from cloodot_app.state.workspace import in_workspace
 
 
 @dataclasses.dataclass
@@ -138,14 +137,13 @@ class ConditionBuilderMixin(rx.State, mixin=True):
     def _choice(self, key: str) -> FieldChoice:
         return next((f for f in self.fields if f.key == key), self.fields[0])
 
-    def _catalog(self) -> FieldCatalog:
-        with session_scope() as session:
-            return field_catalog(session, current_workspace_id())
+    async def _catalog(self) -> FieldCatalog:
+        return await in_workspace(field_catalog)
 
     async def _load_drafts(self, spec: dict[str, Any]) -> None:
         """Show `spec` in the builder (conditions on fields that no longer exist are
         dropped from the draft; saving is what would change the stored spec)."""
-        catalog = await rx.run_in_thread(self._catalog)
+        catalog = await self._catalog()
         self.fields = field_choices(catalog)
         parsed = FilterSpec.parse(spec or {})
         self.match = parsed.match

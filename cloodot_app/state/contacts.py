@@ -10,18 +10,13 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
-from cloodot_app.db import session_scope
-from cloodot_app.errors import NotFound
-from cloodot_app.fieldtypes import FieldValueError
-from cloodot_app.filters import FilterError, FilterSpec, describe_condition, validate_spec
+from cloodot_app.errors import UserError
+from cloodot_app.filters import FilterError, FilterSpec
 from cloodot_app.services import contacts as contacts_service
 from cloodot_app.services import segments as segments_service
+from cloodot_app.services.contact_rows import ContactRow
 from cloodot_app.services.contacts import ContactQuery
-from cloodot_app.services.workspaces import data_version, field_catalog
-from cloodot_app.state.columns import ColumnsMixin
-from cloodot_app.state.inline_edit import InlineEditMixin, MultiSelectEditMixin
-from cloodot_app.state.selection import SelectionMixin
-from cloodot_app.state.workspace import current_workspace_id
+from cloodot_app.state.workspace import in_workspace
 
 logger = logging.getLogger(__name__)
 
@@ -33,36 +28,6 @@ class SegmentChoice:
     color: str = "blue"
     rules: str = ""
     problem: str = ""
-
-
-@dataclasses.dataclass
-class ContactRow:
-    """One row of the table, as plain data (never an ORM object)."""
-
-    id: int = 0
-    name: str = ""
-    initials: str = ""
-    email: str = ""
-    phone: str = ""
-    image_url: str = ""
-    avatar_color: str = "gray"
-    channel: str = ""
-    created_at: str = ""
-    last_interaction_at: str = ""
-    last_message_text: str = ""
-    last_message_direction: str = ""
-    campaign_opt_in: bool = False
-    labels: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    custom_fields: dict[str, str] = dataclasses.field(default_factory=dict)
-    conversation_fields: dict[str, str] = dataclasses.field(default_factory=dict)
-    # Multi-select values as lists, for the multi-select editors.
-    multi_values: dict[str, list[str]] = dataclasses.field(default_factory=dict)
-
-    @classmethod
-    def from_service(cls, row: dict[str, Any]) -> ContactRow:
-        names = {f.name for f in dataclasses.fields(cls)}
-        multi = {k: v for k, v in (row.get("custom_values") or {}).items() if isinstance(v, list)}
-        return cls(**{k: v for k, v in row.items() if k in names}, multi_values=multi)
 
 
 def _page_items(page: int, page_count: int) -> list[str]:
@@ -81,8 +46,13 @@ def _page_items(page: int, page_count: int) -> list[str]:
     return items
 
 
-class ContactsState(SelectionMixin, InlineEditMixin, MultiSelectEditMixin, ColumnsMixin, rx.State):
-    """The All Contacts table: the view, one page of rows, and what is done to them."""
+class ContactsState(rx.State):
+    """The All Contacts table: the view and the one page of rows it shows.
+
+    What is done to the rows lives in substates that read the view from here: selection
+    and bulk delete (selection.py), inline editing (inline_edit.py), the column chooser
+    (columns.py).
+    """
 
     search: str = ""
     sort: str = "created_at"
@@ -158,11 +128,11 @@ class ContactsState(SelectionMixin, InlineEditMixin, MultiSelectEditMixin, Colum
             )
         except (ValueError, FilterError):
             self.filter_spec = {"match": "all", "conditions": []}
-        return [ContactsState.load_segments, ContactsState.load_columns, ContactsState.load]
+        return [ContactsState.load_segments, ContactsState.load]
 
     @rx.event
     async def load_segments(self):
-        segments = await rx.run_in_thread(_fetch_segments)
+        segments = await in_workspace(segments_service.list_segments)
         self.segments = [
             SegmentChoice(**{k: s[k] for k in ("id", "name", "color", "rules", "problem")})
             for s in segments
@@ -170,14 +140,16 @@ class ContactsState(SelectionMixin, InlineEditMixin, MultiSelectEditMixin, Colum
 
     async def _refresh(self) -> None:
         """Re-read the current page in place (Live mode): page and selection are kept."""
-        query = self._query()
         try:
-            page, _chips, version = await rx.run_in_thread(lambda: _fetch_page(query))
-        except (FilterError, NotFound):
+            view = await in_workspace(contacts_service.contacts_view, self._query())
+        except UserError:
             return
-        self.rows = [ContactRow.from_service(row) for row in page.rows]
-        self.total, self.page, self.page_count = page.total, page.page, page.page_count
-        self._version = version
+        self._show(view)
+
+    def _show(self, view: contacts_service.ContactsView) -> None:
+        self.rows, self.total = view.page.rows, view.page.total
+        self.page, self.page_count = view.page.page, view.page.page_count
+        self._version = view.version
 
     @rx.event
     async def reload_rows(self):
@@ -187,18 +159,15 @@ class ContactsState(SelectionMixin, InlineEditMixin, MultiSelectEditMixin, Colum
     @rx.event(supersedes=True)
     async def load(self):
         self.loading = True
-        query = self._query()
         try:
-            page, chips, version = await rx.run_in_thread(lambda: _fetch_page(query))
-        except (FilterError, NotFound) as error:
+            view = await in_workspace(contacts_service.contacts_view, self._query())
+        except UserError as error:
             self.rows, self.total, self.page_count = [], 0, 1
             self.error, self.loading = str(error), False
             return
-        self.rows = [ContactRow.from_service(row) for row in page.rows]
-        self.total, self.page, self.page_count = page.total, page.page, page.page_count
-        self.filter_chips = chips
+        self._show(view)
+        self.filter_chips = view.chips
         self.error, self.loading = "", False
-        self._version = version
         return rx.call_script(f"window.history.replaceState(null, '', {json.dumps(self._url())})")
 
     def _url(self) -> str:
@@ -304,10 +273,10 @@ class ContactsState(SelectionMixin, InlineEditMixin, MultiSelectEditMixin, Colum
     @rx.event
     async def set_opt_in(self, contact_id: int, value: bool):
         try:
-            stored = await rx.run_in_thread(
-                lambda: _update_field(contact_id, "campaign_opt_in", bool(value))
+            stored = await in_workspace(
+                contacts_service.update_contact_field, contact_id, "campaign_opt_in", bool(value)
             )
-        except (FieldValueError, NotFound) as error:
+        except UserError as error:
             return rx.toast.error(str(error))
         for row in self.rows:
             if row.id == contact_id:
@@ -323,32 +292,3 @@ def _positive_int(value: Any, default: int) -> int:
     except (TypeError, ValueError):
         return default
     return number if number >= 1 else default
-
-
-def _fetch_page(query: ContactQuery) -> tuple[contacts_service.Page, list[str], int]:
-    """The page, the quick filter in words, and the data version it was read at."""
-    workspace_id = current_workspace_id()
-    with session_scope() as session:
-        version = data_version(session, workspace_id)
-        page = contacts_service.list_contacts(session, workspace_id, query)
-        catalog = field_catalog(session, workspace_id)
-        spec = validate_spec(query.filter, catalog)
-        chips = [describe_condition(c, catalog) for c in spec.conditions]
-        return page, chips, version
-
-
-def _fetch_segments() -> list[dict[str, Any]]:
-    with session_scope() as session:
-        return segments_service.list_segments(session, current_workspace_id())
-
-
-def current_data_version() -> int:
-    with session_scope() as session:
-        return data_version(session, current_workspace_id())
-
-
-def _update_field(contact_id: int, field: str, value: Any) -> Any:
-    with session_scope() as session:
-        return contacts_service.update_contact_field(
-            session, current_workspace_id(), contact_id, field, value
-        )

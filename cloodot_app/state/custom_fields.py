@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import reflex as rx
 
-from cloodot_app.db import session_scope
-from cloodot_app.errors import NotFound
+from cloodot_app.errors import FieldDefinitionError, UserError
 from cloodot_app.fieldtypes import FIELD_TYPES
 from cloodot_app.services import custom_fields as fields_service
-from cloodot_app.state.workspace import current_workspace_id
-
-FieldError = fields_service.FieldDefinitionError
-
-
-@dataclasses.dataclass
-class FieldItem:
-    id: int = 0
-    key: str = ""
-    label: str = ""
-    type: str = "text"
-    options: list[str] = dataclasses.field(default_factory=list)
-    value_count: int = 0  # ("values" would shadow the var's own .values())
-    segments: list[str] = dataclasses.field(default_factory=list)
-
-
-def _call(fn, *args, **kwargs):
-    with session_scope() as session:
-        return fn(session, current_workspace_id(), *args, **kwargs)
+from cloodot_app.services.custom_fields import FieldSummary, FieldUsage
+from cloodot_app.state.workspace import in_workspace
 
 
 def _options(text: str) -> list[str]:
@@ -36,29 +16,9 @@ def _options(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _update_in_one_transaction(
-    field_id: int, old_type: str, new_type: str, label: str, options: list[str], confirmed: bool
-) -> None:
-    """Type change and rename/options together: a refused rename undoes the type change."""
-    with session_scope() as session:
-        workspace_id = current_workspace_id()
-        if old_type != new_type:
-            fields_service.change_field_type(
-                session, workspace_id, field_id, new_type, options or None, drop_invalid=confirmed
-            )
-        fields_service.update_field(
-            session,
-            workspace_id,
-            field_id,
-            label,
-            options if FIELD_TYPES[new_type].has_options else None,
-            drop_values=confirmed,
-        )
-
-
 class CustomFieldsState(rx.State):
     entity: str = "contact"
-    fields: list[FieldItem] = []
+    fields: list[FieldSummary] = []
     loading: bool = True
     # The create / edit dialog (edit_id 0: a new field).
     editor_open: bool = False
@@ -69,11 +29,10 @@ class CustomFieldsState(rx.State):
     edit_error: str = ""
     # Set when saving needs the user's consent to clear values (type or option change).
     confirm_message: str = ""
-    # The delete confirmation.
+    # The delete confirmation (delete_id 0: closed).
     delete_id: int = 0
     delete_label: str = ""
-    delete_values: int = 0
-    delete_segments: list[str] = []
+    delete_usage: FieldUsage = FieldUsage()
 
     @rx.var
     def type_options(self) -> list[list[str]]:
@@ -85,13 +44,7 @@ class CustomFieldsState(rx.State):
 
     @rx.event
     async def load(self):
-        entity = self.entity
-        items = await rx.run_in_thread(lambda: _call(fields_service.list_fields, entity))
-        names = {f.name for f in dataclasses.fields(FieldItem)}
-        self.fields = [
-            FieldItem(**{k: v for k, v in item.items() if k in names}, value_count=item["values"])
-            for item in items
-        ]
+        self.fields = await in_workspace(fields_service.list_fields, self.entity)
         self.loading = False
 
     @rx.event
@@ -135,22 +88,16 @@ class CustomFieldsState(rx.State):
     @rx.event
     async def save(self, confirmed: bool = False):
         """Save; where stored values would be lost, ask first (then save with consent)."""
-        entity, label, type_ = self.entity, self.edit_label, self.edit_type
+        label, type_ = self.edit_label, self.edit_type
         options = _options(self.edit_options) if self.edit_has_options else []
-        field_id = self.edit_id
         try:
-            if not field_id:
-                await rx.run_in_thread(
-                    lambda: _call(fields_service.create_field, entity, label, type_, options)
+            if self.edit_id:
+                await in_workspace(
+                    fields_service.save_field, self.edit_id, label, type_, options, confirmed
                 )
             else:
-                current = next(f for f in self.fields if f.id == field_id)
-                await rx.run_in_thread(
-                    lambda: _update_in_one_transaction(
-                        field_id, current.type, type_, label, options, confirmed
-                    )
-                )
-        except FieldError as error:
+                await in_workspace(fields_service.create_field, self.entity, label, type_, options)
+        except FieldDefinitionError as error:
             message = str(error)
             if "Confirm" in message:
                 self.confirm_message, self.edit_error = message, ""
@@ -158,7 +105,7 @@ class CustomFieldsState(rx.State):
                 self.edit_error, self.confirm_message = message, ""
             await self.load()
             return
-        except NotFound as error:
+        except UserError as error:
             self.edit_error = str(error)
             return
         self.editor_open, self.confirm_message, self.edit_error = False, "", ""
@@ -167,7 +114,10 @@ class CustomFieldsState(rx.State):
 
     @rx.event
     async def move(self, field_id: int, offset: int):
-        await rx.run_in_thread(lambda: _call(fields_service.move_field, field_id, offset))
+        try:
+            await in_workspace(fields_service.move_field, field_id, offset)
+        except UserError as error:
+            return rx.toast.error(str(error))
         await self.load()
 
     @rx.event
@@ -175,10 +125,11 @@ class CustomFieldsState(rx.State):
         item = next((f for f in self.fields if f.id == field_id), None)
         if item is None:
             return
-        usage = await rx.run_in_thread(lambda: _call(fields_service.field_usage, field_id))
-        self.delete_label, self.delete_values = item.label, usage["values"]
-        self.delete_segments = list(usage["segments"])
-        self.delete_id = field_id
+        try:
+            self.delete_usage = await in_workspace(fields_service.field_usage, field_id)
+        except UserError as error:
+            return rx.toast.error(str(error))
+        self.delete_label, self.delete_id = item.label, field_id
 
     @rx.event
     def set_delete_open(self, value: bool):
@@ -190,8 +141,8 @@ class CustomFieldsState(rx.State):
         field_id, label = self.delete_id, self.delete_label
         self.delete_id = 0
         try:
-            await rx.run_in_thread(lambda: _call(fields_service.delete_field, field_id))
-        except NotFound as error:
+            await in_workspace(fields_service.delete_field, field_id)
+        except UserError as error:
             return rx.toast.error(str(error))
         await self.load()
         return rx.toast.success(f"Deleted the field “{label}” and its values.")

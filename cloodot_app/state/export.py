@@ -8,18 +8,14 @@ from urllib.parse import quote
 import reflex as rx
 
 from cloodot_app import routes
-from cloodot_app.db import session_scope
+from cloodot_app.errors import UserError
+from cloodot_app.services import export as export_service
 from cloodot_app.services.contacts import ContactQuery
-from cloodot_app.services.export import (
-    ExportError,
-    ExportOptions,
-    export_filename,
-    make_ticket,
-    ticket_secret,
-    validate_export,
-)
+from cloodot_app.services.export import ExportOptions, export_filename
 from cloodot_app.settings import settings
-from cloodot_app.state.workspace import current_workspace_id
+from cloodot_app.state.columns import ColumnsState
+from cloodot_app.state.contacts import ContactsState
+from cloodot_app.state.workspace import in_workspace
 
 
 def backend_url(path: str) -> str:
@@ -31,13 +27,6 @@ def backend_url(path: str) -> str:
     if environment.REFLEX_ENV_MODE.get() == constants.Env.PROD:
         return path
     return get_config().api_url.rstrip("/") + path
-
-
-def _prepare(options: ExportOptions) -> tuple[int, str]:
-    workspace_id = current_workspace_id()
-    with session_scope() as session:
-        rows = validate_export(session, workspace_id, options, settings.export_max_rows)
-    return rows, make_ticket(workspace_id, options, ticket_secret())
 
 
 class ExportState(rx.State):
@@ -59,12 +48,11 @@ class ExportState(rx.State):
 
     @rx.event
     async def open_dialog(self):
-        from cloodot_app.state.contacts import ContactsState
-
         contacts = await self.get_state(ContactsState)
+        columns = await self.get_state(ColumnsState)
         self._query = contacts._query()
         self.matching = contacts.total
-        self.has_conversation_fields = any(c.entity == "conversation" for c in contacts.columns)
+        self.has_conversation_fields = any(c.entity == "conversation" for c in columns.columns)
         self.limit = str(min(contacts.total, self.max_rows))
         self.error = ""
         self.is_open = True
@@ -108,8 +96,10 @@ class ExportState(rx.State):
             include_conversation_fields=self.include_conversation_fields,
         )
         try:
-            rows, ticket = await rx.run_in_thread(lambda: _prepare(options))
-        except ExportError as error:
+            rows, ticket = await in_workspace(
+                export_service.prepare_export, options, settings.export_max_rows
+            )
+        except UserError as error:
             self.error = str(error)
             return
         if rows == 0:

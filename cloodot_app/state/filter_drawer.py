@@ -8,6 +8,7 @@ import reflex as rx
 
 from cloodot_app.filters import FilterError, FilterSpec, validate_spec
 from cloodot_app.state.condition_builder import ConditionBuilderMixin, _fresh_draft
+from cloodot_app.state.contacts import ContactsState
 
 
 class FilterDrawerState(ConditionBuilderMixin, rx.State):
@@ -30,9 +31,7 @@ class FilterDrawerState(ConditionBuilderMixin, rx.State):
     @rx.event
     async def apply(self):
         """Validate at the service layer; apply only a spec that is valid as a whole."""
-        from cloodot_app.state.contacts import ContactsState
-
-        catalog = await rx.run_in_thread(self._catalog)
+        catalog = await self._catalog()
         try:
             checked = validate_spec(FilterSpec.parse(self._draft_spec()), catalog)
         except FilterError as error:
@@ -44,8 +43,6 @@ class FilterDrawerState(ConditionBuilderMixin, rx.State):
 
     @rx.event
     def clear(self):
-        from cloodot_app.state.contacts import ContactsState
-
         self.drafts = [_fresh_draft(self.fields[0], "contains")] if self.fields else []
         self.error = ""
         self.is_open = False

@@ -1,4 +1,5 @@
-"""Inline editing of table cells (mixed into ContactsState): one cell at a time."""
+"""Inline editing of table cells, one cell at a time (a substate of ContactsState: it
+edits the page of rows shown there)."""
 
 from __future__ import annotations
 
@@ -6,22 +7,13 @@ from typing import Any
 
 import reflex as rx
 
-from cloodot_app.db import session_scope
-from cloodot_app.errors import NotFound
-from cloodot_app.fieldtypes import FieldValueError
+from cloodot_app.errors import UserError
 from cloodot_app.services import contacts as contacts_service
-from cloodot_app.state.workspace import current_workspace_id
+from cloodot_app.state.contacts import ContactsState
+from cloodot_app.state.workspace import in_workspace
 
 
-def save_field(contact_id: int, field: str, value: Any) -> Any:
-    """Validate and store one field (raises FieldValueError / NotFound)."""
-    with session_scope() as session:
-        return contacts_service.update_contact_field(
-            session, current_workspace_id(), contact_id, field, value
-        )
-
-
-class InlineEditMixin(rx.State, mixin=True):
+class InlineEditState(ContactsState):
     # "<contact id>:<field key>" of the cell being edited, "" when none is.
     editing_cell: str = ""
     edit_value: str = ""
@@ -44,9 +36,9 @@ class InlineEditMixin(rx.State, mixin=True):
     @rx.event
     async def on_edit_key(self, key: str):
         if key == "Enter":
-            return type(self).save_edit
+            return InlineEditState.save_edit
         if key == "Escape":
-            return type(self).cancel_edit
+            return InlineEditState.cancel_edit
 
     @rx.event
     async def save_edit(self):
@@ -54,10 +46,11 @@ class InlineEditMixin(rx.State, mixin=True):
         if not self.editing_cell:
             return
         contact_id, field = self.editing_cell.split(":", 1)
-        value = self.edit_value
         try:
-            await rx.run_in_thread(lambda: save_field(int(contact_id), field, value))
-        except (FieldValueError, NotFound) as error:
+            await in_workspace(
+                contacts_service.update_contact_field, int(contact_id), field, self.edit_value
+            )
+        except UserError as error:
             self.edit_error = str(error)
             return
         self.editing_cell, self.edit_value, self.edit_error = "", "", ""
@@ -68,18 +61,16 @@ class InlineEditMixin(rx.State, mixin=True):
     async def save_value(self, contact_id: int, field: str, value: Any):
         """Editors that commit at once: selects, multi-selects, dates, switches."""
         try:
-            await rx.run_in_thread(lambda: save_field(contact_id, field, value))
-        except (FieldValueError, NotFound) as error:
+            await in_workspace(contacts_service.update_contact_field, contact_id, field, value)
+        except UserError as error:
             await self._refresh()
             return rx.toast.error(str(error))
         await self._refresh()
         return rx.toast.success("Saved.")
 
-
-class MultiSelectEditMixin(rx.State, mixin=True):
     @rx.event
     async def toggle_multi(self, contact_id: int, key: str, option: str, checked: bool):
         row = next((r for r in self.rows if r.id == contact_id), None)
         current = list(row.multi_values.get(key, [])) if row else []
         values = [v for v in current if v != option] + ([option] if checked else [])
-        return type(self).save_value(contact_id, f"cf.{key}", values)
+        return InlineEditState.save_value(contact_id, f"cf.{key}", values)

@@ -2,40 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import reflex as rx
 
-from cloodot_app.db import session_scope
-from cloodot_app.errors import NotFound
+from cloodot_app.errors import UserError
 from cloodot_app.services import labels as labels_service
-from cloodot_app.state.workspace import current_workspace_id
-
-
-@dataclasses.dataclass
-class LabelItem:
-    id: int = 0
-    name: str = ""
-    color: str = "gray"
-    contacts: int = 0
-    conversations: int = 0
-    segments: list[str] = dataclasses.field(default_factory=list)
-
-
-def _call(fn, *args):
-    with session_scope() as session:
-        return fn(session, current_workspace_id(), *args)
-
-
-def _fetch() -> list[LabelItem]:
-    return [
-        LabelItem(**{f.name: item[f.name] for f in dataclasses.fields(LabelItem)})
-        for item in _call(labels_service.list_labels)
-    ]
+from cloodot_app.services.labels import LabelSummary, LabelUsage
+from cloodot_app.state.workspace import in_workspace
 
 
 class LabelsState(rx.State):
-    labels: list[LabelItem] = []
+    labels: list[LabelSummary] = []
     loading: bool = True
     # The create / edit dialog (edit_id 0: a new label).
     editor_open: bool = False
@@ -43,16 +19,14 @@ class LabelsState(rx.State):
     edit_name: str = ""
     edit_color: str = "blue"
     edit_error: str = ""
-    # The delete confirmation.
+    # The delete confirmation (delete_id 0: closed).
     delete_id: int = 0
     delete_name: str = ""
-    delete_contacts: int = 0
-    delete_conversations: int = 0
-    delete_segments: list[str] = []
+    delete_usage: LabelUsage = LabelUsage()
 
     @rx.event
     async def load(self):
-        self.labels = await rx.run_in_thread(_fetch)
+        self.labels = await in_workspace(labels_service.list_labels)
         self.loading = False
 
     @rx.event
@@ -85,12 +59,10 @@ class LabelsState(rx.State):
         label_id, name, color = self.edit_id, self.edit_name, self.edit_color
         try:
             if label_id:
-                await rx.run_in_thread(
-                    lambda: _call(labels_service.update_label, label_id, name, color)
-                )
+                await in_workspace(labels_service.update_label, label_id, name, color)
             else:
-                await rx.run_in_thread(lambda: _call(labels_service.create_label, name, color))
-        except (labels_service.LabelError, NotFound) as error:
+                await in_workspace(labels_service.create_label, name, color)
+        except UserError as error:
             self.edit_error = str(error)
             return
         self.editor_open = False
@@ -102,12 +74,11 @@ class LabelsState(rx.State):
         label = next((item for item in self.labels if item.id == label_id), None)
         if label is None:
             return
-        usage = await rx.run_in_thread(lambda: _call(labels_service.label_usage, label_id))
-        self.delete_name = label.name
-        self.delete_contacts = usage["contacts"]
-        self.delete_conversations = usage["conversations"]
-        self.delete_segments = list(usage["segments"])
-        self.delete_id = label_id
+        try:
+            self.delete_usage = await in_workspace(labels_service.label_usage, label_id)
+        except UserError as error:
+            return rx.toast.error(str(error))
+        self.delete_name, self.delete_id = label.name, label_id
 
     @rx.event
     def set_delete_open(self, value: bool):
@@ -119,8 +90,8 @@ class LabelsState(rx.State):
         label_id, name = self.delete_id, self.delete_name
         self.delete_id = 0
         try:
-            await rx.run_in_thread(lambda: _call(labels_service.delete_label, label_id))
-        except NotFound as error:
+            await in_workspace(labels_service.delete_label, label_id)
+        except UserError as error:
             return rx.toast.error(str(error))
         await self.load()
         return rx.toast.success(f"Deleted the label “{name}”.")

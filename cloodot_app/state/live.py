@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 
 import reflex as rx
 
+from cloodot_app.services.workspaces import data_version
 from cloodot_app.settings import settings
-from cloodot_app.state.contacts import ContactsState, current_data_version
+from cloodot_app.state.contacts import ContactsState
 from cloodot_app.state.leads import LeadsState
+from cloodot_app.state.workspace import in_workspace
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +62,7 @@ class LiveState(rx.State):
                     return
                 page = await self.get_state(LIVE_TARGETS[self.target])
                 seen = page._version
-            version = await rx.run_in_thread(current_data_version)
+            version = await in_workspace(data_version)
             if version != seen:
                 async with self:
                     page = await self.get_state(LIVE_TARGETS[self.target])

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cloodot_app.db import session_scope
-from cloodot_app.filters import FilterError
+from cloodot_app.errors import UserError
 from cloodot_app.services import segments as segments_service
-from cloodot_app.state.workspace import current_workspace_id
-
-
-def _create(name: str, description: str, spec: dict) -> int:
-    with session_scope() as session:
-        segment = segments_service.create_segment(
-            session, current_workspace_id(), name, spec, description
-        )
-        return segment.id
+from cloodot_app.state.contacts import ContactsState
+from cloodot_app.state.workspace import in_workspace
 
 
 class SaveSegmentState(rx.State):
@@ -41,19 +33,21 @@ class SaveSegmentState(rx.State):
 
     @rx.event
     async def save(self):
-        from cloodot_app.state.contacts import ContactsState
-
         contacts = await self.get_state(ContactsState)
-        spec = dict(contacts.filter_spec)
-        name, description = self.name, self.description
+        name = self.name
         try:
-            segment_id = await rx.run_in_thread(lambda: _create(name, description, spec))
-        except FilterError as error:
+            segment = await in_workspace(
+                segments_service.create_segment,
+                name,
+                dict(contacts.filter_spec),
+                self.description,
+            )
+        except UserError as error:
             self.error = str(error)
             return
         self.is_open, self.error = False, ""
         return [
             ContactsState.load_segments,
-            ContactsState.select_segment(str(segment_id)),
+            ContactsState.select_segment(str(segment.id)),
             rx.toast.success(f"Segment “{' '.join(name.split())}” saved."),
         ]

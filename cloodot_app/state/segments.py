@@ -7,13 +7,11 @@ from typing import Any
 
 import reflex as rx
 
-from cloodot_app.db import session_scope
-from cloodot_app.errors import NotFound
-from cloodot_app.filters import FilterError
+from cloodot_app.errors import UserError
 from cloodot_app.services import segments as segments_service
-from cloodot_app.services.contacts import initials
+from cloodot_app.services.contact_rows import ContactRow
 from cloodot_app.state.condition_builder import ConditionBuilderMixin
-from cloodot_app.state.workspace import current_workspace_id
+from cloodot_app.state.workspace import in_workspace
 
 
 @dataclasses.dataclass
@@ -27,21 +25,6 @@ class SegmentItem:
     count: int = 0
     updated_at: str = ""
     on_board: bool = True
-
-
-@dataclasses.dataclass
-class PreviewContact:
-    id: int = 0
-    name: str = ""
-    initials: str = ""
-    email: str = ""
-    avatar_color: str = "gray"
-    image_url: str = ""
-
-
-def _in_session(fn, *args):
-    with session_scope() as session:
-        return fn(session, current_workspace_id(), *args)
 
 
 def _segments_with_counts(session, workspace_id) -> list[SegmentItem]:
@@ -71,16 +54,14 @@ class SegmentsState(rx.State):
 
     @rx.event
     async def load(self):
-        self.segments = await rx.run_in_thread(lambda: _in_session(_segments_with_counts))
+        self.segments = await in_workspace(_segments_with_counts)
         self.loading = False
 
     @rx.event
     async def duplicate(self, segment_id: int):
         try:
-            copy = await rx.run_in_thread(
-                lambda: _in_session(segments_service.duplicate_segment, segment_id).name
-            )
-        except (NotFound, FilterError) as error:
+            copy = (await in_workspace(segments_service.duplicate_segment, segment_id)).name
+        except UserError as error:
             return rx.toast.error(str(error))
         await self.load()
         return rx.toast.success(f"Created “{copy}”.")
@@ -88,18 +69,14 @@ class SegmentsState(rx.State):
     @rx.event
     async def move(self, segment_id: int, offset: int):
         try:
-            await rx.run_in_thread(
-                lambda: _in_session(segments_service.move_segment, segment_id, offset)
-            )
-        except NotFound as error:
+            await in_workspace(segments_service.move_segment, segment_id, offset)
+        except UserError as error:
             return rx.toast.error(str(error))
         await self.load()
 
     @rx.event
     async def set_on_board(self, segment_id: int, value: bool):
-        await rx.run_in_thread(
-            lambda: _in_session(segments_service.set_on_board, segment_id, bool(value))
-        )
+        await in_workspace(segments_service.set_on_board, segment_id, bool(value))
         await self.load()
 
     @rx.event
@@ -107,9 +84,7 @@ class SegmentsState(rx.State):
         segment = next((s for s in self.segments if s.id == segment_id), None)
         if segment is None:
             return
-        self.delete_usage = await rx.run_in_thread(
-            lambda: _in_session(segments_service.segment_usage, segment_id)
-        )
+        self.delete_usage = await in_workspace(segments_service.segment_usage, segment_id)
         self.delete_id, self.delete_name = segment_id, segment.name
 
     @rx.event
@@ -122,8 +97,8 @@ class SegmentsState(rx.State):
         segment_id, name = self.delete_id, self.delete_name
         self.delete_id = 0
         try:
-            await rx.run_in_thread(lambda: _in_session(segments_service.delete_segment, segment_id))
-        except NotFound as error:
+            await in_workspace(segments_service.delete_segment, segment_id)
+        except UserError as error:
             return rx.toast.error(str(error))
         await self.load()
         return rx.toast.success(f"Deleted the segment “{name}”.")
@@ -140,7 +115,7 @@ class SegmentEditorState(ConditionBuilderMixin, rx.State):
     color: str = "blue"
     error: str = ""
     preview_count: int = 0
-    preview_contacts: list[PreviewContact] = []
+    preview_contacts: list[ContactRow] = []
     preview_problem: str = ""
 
     def _changed(self):
@@ -155,7 +130,7 @@ class SegmentEditorState(ConditionBuilderMixin, rx.State):
 
     @rx.event
     async def open_edit(self, segment_id: int):
-        segments = await rx.run_in_thread(lambda: _in_session(segments_service.list_segments))
+        segments = await in_workspace(segments_service.list_segments)
         segment = next((s for s in segments if s["id"] == segment_id), None)
         if segment is None:
             return rx.toast.error("That segment no longer exists.")
@@ -188,25 +163,13 @@ class SegmentEditorState(ConditionBuilderMixin, rx.State):
     async def refresh_preview(self):
         spec = self._draft_spec()
         try:
-            count, rows = await rx.run_in_thread(
-                lambda: _in_session(segments_service.preview_spec, spec)
-            )
-        except FilterError as error:
+            count, rows = await in_workspace(segments_service.preview_spec, spec)
+        except UserError as error:
             # Incomplete conditions are normal while typing: say why there is no preview.
             self.preview_problem, self.preview_count, self.preview_contacts = str(error), 0, []
             return
         self.preview_problem, self.preview_count = "", count
-        self.preview_contacts = [
-            PreviewContact(
-                id=r["id"],
-                name=r["name"],
-                initials=r["initials"] or initials(r["name"]),
-                email=r["email"],
-                avatar_color=r["avatar_color"],
-                image_url=r["image_url"],
-            )
-            for r in rows
-        ]
+        self.preview_contacts = rows
 
     @rx.event
     async def save(self):
@@ -215,18 +178,12 @@ class SegmentEditorState(ConditionBuilderMixin, rx.State):
         segment_id = self.segment_id
         try:
             if segment_id:
-                await rx.run_in_thread(
-                    lambda: _in_session(
-                        segments_service.update_segment, segment_id, name, spec, description, color
-                    )
+                await in_workspace(
+                    segments_service.update_segment, segment_id, name, spec, description, color
                 )
             else:
-                await rx.run_in_thread(
-                    lambda: _in_session(
-                        segments_service.create_segment, name, spec, description, color
-                    )
-                )
-        except (FilterError, NotFound) as error:
+                await in_workspace(segments_service.create_segment, name, spec, description, color)
+        except UserError as error:
             self.error = str(error)
             return
         self.is_open, self.error = False, ""

@@ -1,16 +1,18 @@
-"""Row selection and bulk delete for the contacts table (mixed into ContactsState)."""
+"""Row selection and bulk delete for the contacts table (a substate of ContactsState: it
+reads the view and the page of rows from there)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from cloodot_app.db import session_scope
+from cloodot_app.errors import UserError
 from cloodot_app.services import contacts as contacts_service
-from cloodot_app.services.contacts import ContactQuery, Selection
-from cloodot_app.state.workspace import current_workspace_id
+from cloodot_app.services.contacts import Selection
+from cloodot_app.state.contacts import ContactsState
+from cloodot_app.state.workspace import in_workspace
 
 
-class SelectionMixin(rx.State, mixin=True):
+class SelectionState(ContactsState):
     selected_ids: list[int] = []
     # True: the selection is every contact the view matches, across pages.
     all_matching: bool = False
@@ -18,6 +20,8 @@ class SelectionMixin(rx.State, mixin=True):
     delete_count: int = 0
     delete_with_conversations: int = 0
     deleting: bool = False
+    # What the open confirmation is about, frozen when it was shown (never re-read).
+    _delete_selection: Selection | None = None
 
     @rx.var
     def selected_count(self) -> int:
@@ -62,8 +66,11 @@ class SelectionMixin(rx.State, mixin=True):
     @rx.event
     async def open_delete(self):
         """Tell the user, before anything is deleted, how many have conversations."""
-        selection = self._selection()
-        preview = await rx.run_in_thread(lambda: _preview(selection))
+        try:
+            preview = await in_workspace(contacts_service.delete_preview, self._selection())
+        except UserError as error:
+            return rx.toast.error(str(error))
+        self._delete_selection = preview.selection
         self.delete_count = preview.selected
         self.delete_with_conversations = preview.with_conversations
         self.delete_open = preview.selected > 0
@@ -74,28 +81,30 @@ class SelectionMixin(rx.State, mixin=True):
 
     @rx.event
     async def confirm_delete(self):
+        selection = self._delete_selection
+        if selection is None or not self.delete_open:
+            return
         self.deleting = True
         yield
-        selection = self._selection()
         try:
-            deleted = await rx.run_in_thread(lambda: _delete(selection))
+            deleted = await in_workspace(contacts_service.delete_contacts, selection)
+        except UserError as error:
+            yield rx.toast.error(str(error))
+            return
         finally:
             self.deleting = False
-        self.delete_open = False
+        promised, self.delete_open, self._delete_selection = self.delete_count, False, None
         self.selected_ids, self.all_matching = [], False
         await self._refresh()
-        noun = "contact" if deleted == 1 else "contacts"
-        yield rx.toast.success(f"Deleted {deleted:,} {noun}.")
+        yield rx.toast.success(_deleted_message(deleted, promised))
 
 
-def _preview(selection: Selection) -> contacts_service.DeletePreview:
-    with session_scope() as session:
-        return contacts_service.delete_preview(session, current_workspace_id(), selection)
-
-
-def _delete(selection: Selection) -> int:
-    with session_scope() as session:
-        return contacts_service.delete_contacts(session, current_workspace_id(), selection)
-
-
-__all__ = ["ContactQuery", "SelectionMixin"]
+def _deleted_message(deleted: int, promised: int) -> str:
+    noun = "contact" if deleted == 1 else "contacts"
+    message = f"Deleted {deleted:,} {noun}."
+    if deleted < promised:
+        kept = promised - deleted
+        # Changed (a new message, an edit) or deleted by someone else since the dialog
+        # counted them: kept rather than deleted unseen.
+        message += f" {kept:,} changed since you confirmed and were kept."
+    return message

@@ -60,3 +60,23 @@ def drain(generator) -> list:
         return [item async for item in generator]
 
     return asyncio.run(collect())
+
+
+class Tab:
+    """One browser tab's whole state tree, as Reflex builds it (so `get_state` between
+    states works as in the app, without a state manager)."""
+
+    def __init__(self):
+        from reflex.state import State
+
+        import cloodot_app.cloodot_app  # noqa: F401  (registers every state of the app)
+
+        self.root = State(_reflex_internal_init=True)
+
+    def of(self, state_cls):
+        return self.root.get_substate(state_cls.get_full_name().split("."))
+
+
+@pytest.fixture
+def tab(workspace) -> Tab:
+    return Tab()

@@ -9,8 +9,8 @@ from tests.state.conftest import run
 
 
 @pytest.fixture
-def state(workspace):
-    state = ContactsState(_reflex_internal_init=True)
+def state(tab):
+    state = tab.of(ContactsState)
     run(ContactsState.load, state)
     return state
 
@@ -67,10 +67,12 @@ def test_paging_and_page_size(state):
 
 
 def test_opt_in_switch_saves_and_updates_the_row(state):
+    from tests.state.conftest import Tab
+
     contact_id = state.rows[0].id
     run(ContactsState.set_opt_in, state, contact_id, True)
     assert state.rows[0].campaign_opt_in is True
-    fresh = ContactsState(_reflex_internal_init=True)
+    fresh = Tab().of(ContactsState)
     run(ContactsState.load, fresh)
     assert next(r for r in fresh.rows if r.id == contact_id).campaign_opt_in is True
 

@@ -10,18 +10,36 @@ import sqlalchemy as sa
 
 from cloodot_app.db import session_scope
 from cloodot_app.models import Contact, CustomFieldDefinition, Label
+from cloodot_app.state.columns import ColumnsState
 from cloodot_app.state.contact_drawer import ContactDrawerState
 from cloodot_app.state.contacts import ContactsState
 from cloodot_app.state.export import ExportState
 from cloodot_app.state.filter_drawer import FilterDrawerState
+from cloodot_app.state.inline_edit import InlineEditState
+from cloodot_app.state.selection import SelectionState
 from tests.state.conftest import drain, run
 
 
 @pytest.fixture
-def state(workspace):
-    state = ContactsState(_reflex_internal_init=True)
+def state(tab):
+    state = tab.of(ContactsState)
     run(ContactsState.load, state)
     return state
+
+
+@pytest.fixture
+def selection(tab, state):
+    return tab.of(SelectionState)
+
+
+@pytest.fixture
+def editor(tab, state):
+    return tab.of(InlineEditState)
+
+
+@pytest.fixture
+def columns(tab, state):
+    return tab.of(ColumnsState)
 
 
 @pytest.fixture
@@ -48,93 +66,101 @@ def stored(contact_id: int, column):
         return session.execute(sa.select(column).where(Contact.id == contact_id)).scalar_one()
 
 
-def test_selecting_rows_and_the_whole_page(state):
+def test_selecting_rows_and_the_whole_page(selection):
+    state = selection
     first = state.rows[0].id
-    run(ContactsState.toggle_row, state, first, True)
+    run(SelectionState.toggle_row, state, first, True)
     assert state.selected_ids == [first]
     assert state.selected_count == 1
-    run(ContactsState.toggle_page, state, True)
+    run(SelectionState.toggle_page, state, True)
     assert state.page_selected is True
     assert state.selected_count == 10
-    run(ContactsState.select_all_matching, state)
+    run(SelectionState.select_all_matching, state)
     assert state.selected_count == 23
-    run(ContactsState.toggle_row, state, first, False)
+    run(SelectionState.toggle_row, state, first, False)
     assert state.all_matching is False
     assert first not in state.selected_ids
-    run(ContactsState.clear_selection, state)
+    run(SelectionState.clear_selection, state)
     assert state.selected_count == 0
 
 
-def test_delete_preview_counts_then_deletes_every_match(state):
-    run(ContactsState.set_search, state, "Person 1")
-    run(ContactsState.load, state)
-    run(ContactsState.toggle_page, state, True)
-    run(ContactsState.select_all_matching, state)
-    run(ContactsState.open_delete, state)
+def test_delete_preview_counts_then_deletes_every_match(selection):
+    state = selection
+    run(SelectionState.set_search, state, "Person 1")
+    run(SelectionState.load, state)
+    run(SelectionState.toggle_page, state, True)
+    run(SelectionState.select_all_matching, state)
+    run(SelectionState.open_delete, state)
     assert state.delete_open is True
     # "Person 1", "Person 10" … "Person 19": eleven contacts, all with conversations.
     assert (state.delete_count, state.delete_with_conversations) == (11, 11)
     assert state.delete_without_conversations == 0
-    drain(ContactsState.confirm_delete.fn(state))
+    drain(SelectionState.confirm_delete.fn(state))
     assert state.delete_open is False
     assert state.selected_ids == []
-    run(ContactsState.clear_filters, state)
-    run(ContactsState.load, state)
+    run(SelectionState.clear_filters, state)
+    run(SelectionState.load, state)
     assert state.total == 12
 
 
-def test_cancelled_delete_deletes_nothing(state):
-    run(ContactsState.toggle_row, state, state.rows[0].id, True)
-    run(ContactsState.open_delete, state)
-    run(ContactsState.set_delete_open, state, False)
+def test_cancelled_delete_deletes_nothing(selection):
+    state = selection
+    run(SelectionState.toggle_row, state, state.rows[0].id, True)
+    run(SelectionState.open_delete, state)
+    run(SelectionState.set_delete_open, state, False)
     assert state.delete_open is False
-    run(ContactsState.load, state)
+    run(SelectionState.load, state)
     assert state.total == 23
 
 
-def test_inline_edit_rejects_a_bad_email_and_keeps_the_editor(state):
+def test_inline_edit_rejects_a_bad_email_and_keeps_the_editor(editor):
+    state = editor
     row = state.rows[0]
-    run(ContactsState.start_edit, state, row.id, "email", row.email)
-    run(ContactsState.set_edit_value, state, "not an email")
-    run(ContactsState.save_edit, state)
+    run(InlineEditState.start_edit, state, row.id, "email", row.email)
+    run(InlineEditState.set_edit_value, state, "not an email")
+    run(InlineEditState.save_edit, state)
     assert state.editing_cell == f"{row.id}:email"
     assert "not a valid email" in state.edit_error
     assert stored(row.id, Contact.email) == row.email
-    run(ContactsState.cancel_edit, state)
+    run(InlineEditState.cancel_edit, state)
     assert (state.editing_cell, state.edit_error) == ("", "")
 
 
-def test_inline_edit_saves_a_phone_in_e164_and_refreshes_the_row(state):
+def test_inline_edit_saves_a_phone_in_e164_and_refreshes_the_row(editor):
+    state = editor
     row = state.rows[0]
-    run(ContactsState.start_edit, state, row.id, "phone", row.phone)
-    run(ContactsState.set_edit_value, state, "+44 (20) 7946 0999")
-    run(ContactsState.save_edit, state)
+    run(InlineEditState.start_edit, state, row.id, "phone", row.phone)
+    run(InlineEditState.set_edit_value, state, "+44 (20) 7946 0999")
+    run(InlineEditState.save_edit, state)
     assert state.editing_cell == ""
     assert stored(row.id, Contact.phone) == "+442079460999"
     assert next(r for r in state.rows if r.id == row.id).phone == "+442079460999"
 
 
-def test_enter_saves_and_escape_cancels(state):
-    assert run(ContactsState.on_edit_key, state, "Enter") == ContactsState.save_edit
-    assert run(ContactsState.on_edit_key, state, "Escape") == ContactsState.cancel_edit
-    assert run(ContactsState.on_edit_key, state, "a") is None
+def test_enter_saves_and_escape_cancels(editor):
+    state = editor
+    assert run(InlineEditState.on_edit_key, state, "Enter") == InlineEditState.save_edit
+    assert run(InlineEditState.on_edit_key, state, "Escape") == InlineEditState.cancel_edit
+    assert run(InlineEditState.on_edit_key, state, "a") is None
 
 
-def test_select_editor_and_an_unknown_option(state, plan_field):
+def test_select_editor_and_an_unknown_option(editor, plan_field):
+    state = editor
     row = state.rows[0]
-    run(ContactsState.save_value, state, row.id, "cf.plan", "Pro")
+    run(InlineEditState.save_value, state, row.id, "cf.plan", "Pro")
     assert stored(row.id, Contact.custom_fields) == {"plan": "Pro"}
-    run(ContactsState.save_value, state, row.id, "cf.plan", "Gold")
+    run(InlineEditState.save_value, state, row.id, "cf.plan", "Gold")
     assert stored(row.id, Contact.custom_fields) == {"plan": "Pro"}
 
 
-def test_column_choice_is_kept_as_json(state, plan_field):
-    run(ContactsState.load_columns, state)
+def test_column_choice_is_kept_as_json(columns, plan_field):
+    state = columns
+    run(ColumnsState.load_columns, state)
     assert state.visible_ids == ["contact:plan"]  # default: the first contact fields
-    run(ContactsState.toggle_column, state, "contact:plan", False)
+    run(ColumnsState.toggle_column, state, "contact:plan", False)
     assert json.loads(state.visible_columns_json) == []
     assert state.visible_columns == []
-    run(ContactsState.toggle_column, state, "contact:plan", True)
+    run(ColumnsState.toggle_column, state, "contact:plan", True)
     assert [c.key for c in state.visible_columns] == ["plan"]
 
 
@@ -174,26 +200,25 @@ def test_filter_drawer_operator_change_keeps_a_compatible_value(workspace):
     assert drawer.drafts == []
 
 
-def test_details_drawer_edits_a_field_and_labels(state, plan_field):
-    drawer = ContactDrawerState(_reflex_internal_init=True)
+def test_details_drawer_edits_a_field_and_labels(tab, state, plan_field):
+    drawer = tab.of(ContactDrawerState)
     contact_id = state.rows[0].id
     drain(ContactDrawerState.open_contact.fn(drawer, contact_id))
-    assert drawer.is_open and drawer.name == state.rows[0].name
-    assert len(drawer.conversations) == 1
+    assert drawer.is_open and drawer.contact.name == state.rows[0].name
+    assert len(drawer.contact.conversations) == 1
     email = next(i for i, f in enumerate(drawer.fields) if f.key == "email")
     run(ContactDrawerState.set_field_value, drawer, email, "broken@")
     run(ContactDrawerState.save_field, drawer, email)
     assert drawer.fields[email].error
     assert stored(contact_id, Contact.email) == state.rows[0].email
     run(ContactDrawerState.add_label, drawer, str(plan_field))
-    assert [label.name for label in drawer.labels] == ["VIP"]
+    assert [label.name for label in drawer.contact.labels] == ["VIP"]
     run(ContactDrawerState.remove_label, drawer, plan_field)
-    assert drawer.labels == []
+    assert drawer.contact.labels == []
 
 
-def test_export_dialog_refuses_bad_numbers_and_hands_out_a_ticket(state, monkeypatch):
-    export = ExportState(_reflex_internal_init=True)
-    monkeypatch.setattr(ExportState, "get_state", _returning(state))
+def test_export_dialog_refuses_bad_numbers_and_hands_out_a_ticket(tab, state):
+    export = tab.of(ExportState)
     run(ExportState.open_dialog, export)
     assert (export.limit, export.matching) == ("23", 23)
     run(ExportState.set_limit, export, "many")
@@ -206,10 +231,3 @@ def test_export_dialog_refuses_bad_numbers_and_hands_out_a_ticket(state, monkeyp
     events = run(ExportState.confirm, export)
     assert export.error == "" and export.is_open is False
     assert "ticket=" in str(events[0])
-
-
-def _returning(value):
-    async def get_state(_self, _cls):
-        return value
-
-    return get_state

@@ -6,6 +6,7 @@ Each test builds the few rows it needs; expected results are worked out by hand.
 from __future__ import annotations
 
 import shutil
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from cloodot_app.db import make_engine
+from cloodot_app.errors import SelectionChanged
 from cloodot_app.fieldtypes import FieldValueError, digits_only
 from cloodot_app.filters import FilterError, FilterSpec
 from cloodot_app.models import (
@@ -25,6 +27,7 @@ from cloodot_app.models import (
     Label,
     Message,
     Segment,
+    utcnow,
 )
 from cloodot_app.services.contacts import (
     PAGE_SIZES,
@@ -59,7 +62,7 @@ def add_contact(session: Session, ws: int, name: str, **values: Any) -> Contact:
 
 
 def names(page) -> list[str]:
-    return [row["name"] for row in page.rows]
+    return [row.name for row in page.rows]
 
 
 def spec(*conditions: dict, match: str = "all") -> FilterSpec:
@@ -131,7 +134,7 @@ def test_paging_an_empty_view(session, workspace_id):
     assert count_contacts(session, workspace_id, ContactQuery()) == 0
 
 
-def test_rows_are_plain_dicts(session, workspace_id):
+def test_rows_are_plain_data(session, workspace_id):
     add_contact(
         session,
         workspace_id,
@@ -144,17 +147,17 @@ def test_rows_are_plain_dicts(session, workspace_id):
     )
     session.commit()
     (row,) = list_contacts(session, workspace_id, ContactQuery()).rows
-    assert {k: row[k] for k in ("name", "initials", "email", "phone", "channel")} == {
+    assert {k: getattr(row, k) for k in ("name", "initials", "email", "phone", "channel")} == {
         "name": "Ann de la Cruz",
         "initials": "AC",
         "email": "ann@example.com",
         "phone": "+442079460958",
         "channel": "imported",
     }
-    assert row["last_message_text"] == "Hi!" and row["last_message_direction"] == "incoming"
-    assert datetime.fromisoformat(row["created_at"]) == T0
-    assert datetime.fromisoformat(row["last_interaction_at"]) == T0
-    assert row["image_url"] == "" and row["labels"] == [] and row["custom_fields"] == {}
+    assert row.last_message_text == "Hi!" and row.last_message_direction == "incoming"
+    assert datetime.fromisoformat(row.created_at) == T0
+    assert datetime.fromisoformat(row.last_interaction_at) == T0
+    assert row.image_url == "" and row.labels == [] and row.custom_fields == {}
 
 
 # --------------------------------------------------------------------------- sorting
@@ -206,7 +209,7 @@ def test_sorting(session, workspace_id, sort, descending):
     session.commit()
     query = ContactQuery(sort=sort, descending=descending)
     rows = list_contacts(session, workspace_id, query).rows
-    assert [ids[row["id"]] for row in rows] == SORTED[(sort, descending)]
+    assert [ids[row.id] for row in rows] == SORTED[(sort, descending)]
 
 
 @pytest.mark.parametrize("descending", [False, True])
@@ -217,7 +220,7 @@ def test_ties_across_pages_are_deterministic(session, workspace_id, descending):
     query = {"sort": "created_at", "descending": descending, "page_size": 10}
     first = list_contacts(session, workspace_id, ContactQuery(page=1, **query))
     second = list_contacts(session, workspace_id, ContactQuery(page=2, **query))
-    seen = [row["id"] for row in first.rows + second.rows]
+    seen = [row.id for row in first.rows + second.rows]
     assert seen == sorted(ids, reverse=descending)
 
 
@@ -593,7 +596,7 @@ def test_update_contact_field(session, workspace_id, editable, field, raw, store
     # What the table shows next.
     shown = get_contact(session, workspace_id, editable)
     if field.startswith("cf."):
-        assert shown["custom_values"][field[3:]] == stored
+        assert shown.custom_values[field[3:]] == stored
 
 
 BAD_EDITS = [
@@ -684,7 +687,7 @@ def labelled(session: Session, workspace_id: int) -> dict[str, int]:
 
 
 def _label_names(session: Session, ws: int, contact_id: int) -> list[str]:
-    return [label["name"] for label in get_contact(session, ws, contact_id)["labels"]]
+    return [label.name for label in get_contact(session, ws, contact_id).labels]
 
 
 def test_set_contact_labels(session, workspace_id, labelled):
@@ -716,7 +719,7 @@ def test_set_contact_labels(session, workspace_id, labelled):
     set_contact_labels(session, ws, alice, [vip])
     session.commit()
     (row,) = list_contacts(session, ws, ContactQuery()).rows
-    assert [label["name"] for label in row["labels"]] == ["VIP"]
+    assert [label.name for label in row.labels] == ["VIP"]
 
 
 # --------------------------------------------------------------------------- deleting
@@ -868,6 +871,38 @@ def test_delete_by_query(session, workspace_id, inbox):
     assert session.execute(sa.select(Contact.name)).scalars().all() == ["Mo"]
 
 
+def test_delete_all_that_match_deletes_only_what_the_confirmation_counted(
+    session, workspace_id, inbox
+):
+    """"Delete all N that match" means the N the dialog showed: contacts that arrive or
+    change while it is open are kept (issue 8: the dialog said 2, "Deleted 5" happened)."""
+    ws = workspace_id
+    preview = delete_preview(session, ws, Selection(query=ContactQuery()))
+    assert preview.selected == 4
+    # While the dialog is open: a new contact (now), an imported one with an old
+    # timestamp, and an edit of Ben.
+    add_contact(session, ws, "Newcomer", created_at=utcnow())
+    add_contact(session, ws, "Old import")
+    update_contact_field(session, ws, inbox["ben"], "name", "Ben Edited")
+    session.commit()
+
+    assert delete_contacts(session, ws, preview.selection) == 3
+    session.commit()
+    left = session.execute(
+        sa.select(Contact.name).where(Contact.workspace_id == ws).order_by(Contact.name)
+    ).scalars()
+    assert list(left) == ["Ben Edited", "Newcomer", "Old import"]
+
+
+def test_a_frozen_selection_never_deletes_more_than_it_promised(session, workspace_id, inbox):
+    loose = Selection(query=ContactQuery(), as_of=utcnow(), max_id=2**31 - 1, promised=1)
+    before = _counts(session)
+    with pytest.raises(SelectionChanged, match="Nothing was deleted"):
+        delete_contacts(session, workspace_id, loose)
+    session.rollback()
+    assert _counts(session) == before
+
+
 def test_delete_is_all_or_nothing(session, workspace_id, inbox):
     """The deletion runs in the caller's transaction: a rollback brings everything back."""
     before = _counts(session)
@@ -897,27 +932,25 @@ def test_get_contact_with_conversations_and_last_messages(session, workspace_id,
     session.commit()
 
     contact = get_contact(session, ws, inbox["ann"])
-    assert contact["name"] == "Ann" and contact["email"] == "ann@example.com"
-    assert [label["name"] for label in contact["labels"]] == ["VIP"]
-    assert datetime.fromisoformat(contact["updated_at"]) == T0
+    assert contact.name == "Ann" and contact.email == "ann@example.com"
+    assert [label.name for label in contact.labels] == ["VIP"]
+    assert datetime.fromisoformat(contact.updated_at) == T0
     # Most recently updated conversation first; its value is what the column shows.
-    assert [conversation["id"] for conversation in contact["conversations"]] == [second, first]
-    assert contact["conversation_fields"] == {"topic": "Shipping"}
-    latest, earlier = contact["conversations"]
-    assert latest["fields"] == [{"label": "Topic", "value": "Shipping"}]
-    assert earlier["fields"] == [{"label": "Topic", "value": "Billing"}]
-    assert [label["name"] for label in earlier["labels"]] == ["VIP"] and latest["labels"] == []
+    assert [conversation.id for conversation in contact.conversations] == [second, first]
+    assert contact.conversation_fields == {"topic": "Shipping"}
+    latest, earlier = contact.conversations
+    assert [asdict(f) for f in latest.fields] == [{"label": "Topic", "value": "Shipping"}]
+    assert [asdict(f) for f in earlier.fields] == [{"label": "Topic", "value": "Billing"}]
+    assert [label.name for label in earlier.labels] == ["VIP"] and latest.labels == []
     # The last three messages of each, oldest of them first.
-    assert [m["text"] for m in latest["messages"]] == [
+    assert [m.text for m in latest.messages] == [
         "ann message 2",
         "ann message 3",
         "ann message 4",
     ]
-    assert [m["direction"] for m in latest["messages"]] == ["incoming", "outgoing", "incoming"]
-    assert datetime.fromisoformat(latest["messages"][-1]["sent_at"]) == T0 + timedelta(
-        days=1, minutes=4
-    )
+    assert [m.direction for m in latest.messages] == ["incoming", "outgoing", "incoming"]
+    assert datetime.fromisoformat(latest.messages[-1].sent_at) == T0 + timedelta(days=1, minutes=4)
 
-    assert get_contact(session, ws, inbox["dov"])["conversations"] == []
+    assert get_contact(session, ws, inbox["dov"]).conversations == []
     with pytest.raises(NotFound):
         get_contact(session, ws, inbox["mo"])

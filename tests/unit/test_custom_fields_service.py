@@ -39,7 +39,7 @@ Billing conversation) and a "Gold plan" segment: none of it may change or count 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pytest
@@ -256,7 +256,7 @@ def definition(session: Session, field_id: int) -> CustomFieldDefinition:
 
 def test_list_contact_fields(session, world):
     ids = world.fields
-    assert list_fields(session, world.ws, "contact") == [
+    assert [asdict(row) for row in list_fields(session, world.ws, "contact")] == [
         {
             "id": ids["plan"],
             "key": "plan",
@@ -266,7 +266,7 @@ def test_list_contact_fields(session, world):
             "options": ["Free", "Pro", "Gold"],
             "position": 0,
             "entity": "contact",
-            "values": 3,
+            "value_count": 3,
             "segments": ["Gold plan", "Gold shoppers"],
         },
         {
@@ -278,7 +278,7 @@ def test_list_contact_fields(session, world):
             "options": ["Shoes", "Bags", "Hats"],
             "position": 1,
             "entity": "contact",
-            "values": 3,
+            "value_count": 3,
             "segments": ["Shoppers", "Gold shoppers"],
         },
         {
@@ -290,7 +290,7 @@ def test_list_contact_fields(session, world):
             "options": [],
             "position": 2,
             "entity": "contact",
-            "values": 3,
+            "value_count": 3,
             "segments": ["Scored"],
         },
         {
@@ -302,7 +302,7 @@ def test_list_contact_fields(session, world):
             "options": [],
             "position": 3,
             "entity": "contact",
-            "values": 2,
+            "value_count": 2,
             "segments": [],
         },
         {
@@ -314,7 +314,7 @@ def test_list_contact_fields(session, world):
             "options": [],
             "position": 4,
             "entity": "contact",
-            "values": 3,
+            "value_count": 3,
             "segments": [],
         },
         {
@@ -326,7 +326,7 @@ def test_list_contact_fields(session, world):
             "options": [],
             "position": 5,
             "entity": "contact",
-            "values": 2,
+            "value_count": 2,
             "segments": [],
         },
     ]
@@ -334,20 +334,17 @@ def test_list_contact_fields(session, world):
 
 def test_list_conversation_fields_and_other_workspaces(session, world):
     rows = list_fields(session, world.ws, "conversation")
-    assert [
-        (r["key"], r["label"], r["type"], r["position"], r["values"], r["segments"]) for r in rows
-    ] == [
+    assert [(r.key, r.label, r.type, r.position, r.value_count, r.segments) for r in rows] == [
         ("topic", "Topic", "select", 0, 3, ["Billing"]),
         ("order_id", "Order ID", "text", 1, 1, []),
     ]
-    assert all(r["entity"] == "conversation" for r in rows)
+    assert all(r.entity == "conversation" for r in rows)
     # globex: its own fields, counting only Mara.
     assert [
-        (r["key"], r["values"], r["segments"])
-        for r in list_fields(session, world.other_ws, "contact")
+        (r.key, r.value_count, r.segments) for r in list_fields(session, world.other_ws, "contact")
     ] == [("plan", 1, ["Gold plan"]), ("score", 1, [])]
     assert [
-        (r["key"], r["values"]) for r in list_fields(session, world.other_ws, "conversation")
+        (r.key, r.value_count) for r in list_fields(session, world.other_ws, "conversation")
     ] == [("topic", 1)]
     assert list_fields(session, ensure_workspace(session, "empty").id, "contact") == []
 
@@ -380,20 +377,20 @@ def test_list_fields_needs_a_known_entity(session, world):
 
 
 def test_field_usage(session, world):
-    assert field_usage(session, world.ws, world.fields["plan"]) == {
-        "values": 3,
+    assert asdict(field_usage(session, world.ws, world.fields["plan"])) == {
+        "value_count": 3,
         "segments": ["Gold plan", "Gold shoppers"],
     }
-    assert field_usage(session, world.ws, world.fields["backup_email"]) == {
-        "values": 2,
+    assert asdict(field_usage(session, world.ws, world.fields["backup_email"])) == {
+        "value_count": 2,
         "segments": [],
     }
-    assert field_usage(session, world.ws, world.conversation_fields["topic"]) == {
-        "values": 3,
+    assert asdict(field_usage(session, world.ws, world.conversation_fields["topic"])) == {
+        "value_count": 3,
         "segments": ["Billing"],
     }
-    assert field_usage(session, world.other_ws, world.other_fields["contact.plan"]) == {
-        "values": 1,
+    assert asdict(field_usage(session, world.other_ws, world.other_fields["contact.plan"])) == {
+        "value_count": 1,
         "segments": ["Gold plan"],
     }
 
@@ -932,7 +929,7 @@ def test_type_change_arguments_are_checked(session, world, key, new_type, option
 
 
 def keys_in_order(session: Session, ws: int, entity: str = "contact") -> list[tuple[str, int]]:
-    return [(r["key"], r["position"]) for r in list_fields(session, ws, entity)]
+    return [(r.key, r.position) for r in list_fields(session, ws, entity)]
 
 
 def test_move_field_up_and_down_and_at_the_edges(session, world):
@@ -1053,4 +1050,4 @@ def test_another_workspaces_field_is_not_found_by_any_function(session, world):
     assert definition(session, foreign).model_dump() == stored
     assert contact_values(session)["Mara"] == MARA
     assert (data_version(session, world.ws), data_version(session, world.other_ws)) == before
-    assert foreign not in {r["id"] for r in list_fields(session, world.ws, "contact")}
+    assert foreign not in {r.id for r in list_fields(session, world.ws, "contact")}

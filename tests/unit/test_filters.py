@@ -864,7 +864,7 @@ def test_deleted_label_and_field_in_a_saved_segment(session, world, dialect):
     session.add(segment)
     session.commit()
     query = ContactQuery(segment_id=segment.id)
-    assert [row["name"] for row in list_contacts(session, world.ws, query).rows] == [ALICE]
+    assert [row.name for row in list_contacts(session, world.ws, query).rows] == [ALICE]
 
     session.execute(sa.delete(Label).where(Label.id == lead))
     session.commit()
@@ -1028,13 +1028,13 @@ def test_list_and_count_never_show_another_workspace(session, world):
         ContactQuery(filter=FilterSpec.parse(only(c("has_conversations", "is", True)))),
     ):
         page = list_contacts(session, world.ws, query)
-        names = {row["name"] for row in page.rows}
+        names = {row.name for row in page.rows}
         assert "Mallory Archer" not in names
         assert page.total == len(names) == count_contacts(session, world.ws, query)
     everyone = list_contacts(session, world.ws, ContactQuery(page_size=100))
-    assert {row["name"] for row in everyone.rows} == EVERYONE
+    assert {row.name for row in everyone.rows} == EVERYONE
     mallory = list_contacts(session, world.other_ws, ContactQuery(search="archer"))
-    assert [row["name"] for row in mallory.rows] == ["Mallory Archer"]
+    assert [row.name for row in mallory.rows] == ["Mallory Archer"]
 
 
 def test_foreign_ids_are_not_found_and_not_touched(session, world):

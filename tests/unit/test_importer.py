@@ -727,7 +727,7 @@ def test_imported_contact_is_found_by_search(engine, factory, session, workspace
     session.rollback()
     for term in ("Kovács", "zk@exa", "2345678", "Zo"):
         page = list_contacts(session, workspace_id, ContactQuery(search=term))
-        assert [row["name"] for row in page.rows] == ["Zoltán Kovács"], term
+        assert [row.name for row in page.rows] == ["Zoltán Kovács"], term
 
 
 def test_formula_values_round_trip_as_text(engine, factory, workspace_id, setup):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pytest
@@ -198,7 +198,7 @@ def test_label_colors_are_the_radix_palette():
 
 def test_list_labels_counts_usage_and_orders_by_name_ignoring_case(session, world):
     ids = world.labels
-    assert list_labels(session, world.ws) == [
+    assert [asdict(row) for row in list_labels(session, world.ws)] == [
         {
             "id": ids["beta testers"],
             "name": "beta testers",
@@ -225,7 +225,7 @@ def test_list_labels_counts_usage_and_orders_by_name_ignoring_case(session, worl
         },
     ]
     (globex_vip,) = list_labels(session, world.other_ws)
-    assert globex_vip == {
+    assert asdict(globex_vip) == {
         "id": world.other_vip,
         "name": "VIP",
         "color": "blue",
@@ -268,7 +268,7 @@ def test_segments_with_unreadable_or_odd_label_values_are_skipped(session, world
         ]
     )
     session.commit()
-    assert label_usage(session, world.ws, vip)["segments"] == [
+    assert label_usage(session, world.ws, vip).segments == [
         "VIPs",
         "VIP leads",
         "Odd values",
@@ -285,7 +285,7 @@ def test_create_label_trims_and_collapses_the_name(session, world):
     session.commit()
     assert (label.workspace_id, label.name, label.color) == (world.ws, "Big spender", "amber")
     assert data_version(session, world.ws) == before + 1
-    assert [row["name"] for row in list_labels(session, world.ws)] == [
+    assert [row.name for row in list_labels(session, world.ws)] == [
         "beta testers",
         "Big spender",
         "Lead",
@@ -326,7 +326,7 @@ def test_create_label_limits_and_non_ascii_case(session, world):
     # Another workspace's names do not count.
     assert create_label(session, world.other_ws, "Lead", "green").workspace_id == world.other_ws
     session.commit()
-    assert [row["name"] for row in list_labels(session, world.other_ws)] == ["Lead", "VIP"]
+    assert [row.name for row in list_labels(session, world.other_ws)] == ["Lead", "VIP"]
 
 
 # --------------------------------------------------------------------------- update
@@ -340,8 +340,8 @@ def test_update_label_renames_and_recolours(session, world):
     assert (label.id, label.name, label.color) == (vip, "Very important", "purple")
     assert data_version(session, world.ws) == before + 1
     # Same id, so the contacts, conversations and segments still have it.
-    row = next(r for r in list_labels(session, world.ws) if r["id"] == vip)
-    assert (row["name"], row["contacts"], row["conversations"], row["segments"]) == (
+    row = next(r for r in list_labels(session, world.ws) if r.id == vip)
+    assert (row.name, row.contacts, row.conversations, row.segments) == (
         "Very important",
         2,
         2,
@@ -379,22 +379,22 @@ def test_update_label_refuses(session, world, name, color, message):
 
 def test_label_usage(session, world):
     ids = world.labels
-    assert label_usage(session, world.ws, ids["VIP"]) == {
+    assert asdict(label_usage(session, world.ws, ids["VIP"])) == {
         "contacts": 2,
         "conversations": 2,
         "segments": ["VIPs", "VIP leads"],
     }
-    assert label_usage(session, world.ws, ids["Lead"]) == {
+    assert asdict(label_usage(session, world.ws, ids["Lead"])) == {
         "contacts": 1,
         "conversations": 1,
         "segments": ["VIP leads", "Not leads"],
     }
-    assert label_usage(session, world.ws, ids["beta testers"]) == {
+    assert asdict(label_usage(session, world.ws, ids["beta testers"])) == {
         "contacts": 0,
         "conversations": 0,
         "segments": [],
     }
-    assert label_usage(session, world.other_ws, world.other_vip) == {
+    assert asdict(label_usage(session, world.other_ws, world.other_vip)) == {
         "contacts": 1,
         "conversations": 1,
         "segments": ["Globex VIPs"],
@@ -412,7 +412,7 @@ def test_delete_label_removes_links_and_breaks_its_segments(session, world):
     assert contact_links(session) == {("Ann", "Lead"), ("Mara", "VIP")}
     assert conversation_links(session) == {("Cat", "Lead"), ("Mara", "VIP")}
     assert data_version(session, world.ws) == before + 1
-    assert [row["name"] for row in list_labels(session, world.ws)] == ["beta testers", "Lead"]
+    assert [row.name for row in list_labels(session, world.ws)] == ["beta testers", "Lead"]
     # Segments are not edited; the ones that used it say why they are broken.
     assert dict(session.execute(sa.select(Segment.name, Segment.filter_spec)).all()) == stored_specs
     problems = {s["name"]: s["problem"] for s in list_segments(session, world.ws)}
@@ -428,7 +428,7 @@ def test_delete_label_removes_links_and_breaks_its_segments(session, world):
 def test_delete_an_unused_label(session, world):
     delete_label(session, world.ws, world.labels["beta testers"])
     session.commit()
-    assert [row["name"] for row in list_labels(session, world.ws)] == ["Lead", "VIP"]
+    assert [row.name for row in list_labels(session, world.ws)] == ["Lead", "VIP"]
     assert len(contact_links(session)) == 4
     assert len(conversation_links(session)) == 4
 
@@ -457,4 +457,4 @@ def test_another_workspaces_label_is_not_found_by_any_function(session, world):
     assert ("Mara", "VIP") in conversation_links(session)
     assert (data_version(session, world.ws), data_version(session, world.other_ws)) == before
     # And acme's list never shows globex's label.
-    assert foreign not in {row["id"] for row in list_labels(session, world.ws)}
+    assert foreign not in {row.id for row in list_labels(session, world.ws)}

@@ -278,7 +278,7 @@ BOARD_ORDER = ["VIP", "Pro", "WhatsApp", "VIP on WhatsApp", "Billing", "Leads (a
 def column_names(session: Session, ws: int, segment_id: int, search: str = "") -> list[str]:
     rows, total = column_cards(session, ws, segment_id, search, 0)
     assert total == len(rows)
-    return [row["name"] for row in rows]
+    return [row.name for row in rows]
 
 
 def label_names(session: Session, contact_id: int) -> list[str]:
@@ -373,10 +373,10 @@ def test_cards_are_sorted_by_last_interaction_newest_first_nulls_last(session, w
     session.commit()
     rows, total = column_cards(session, ws, segment.id, "", 0)
     assert total == 5
-    assert [row["name"] for row in rows] == ["Cy", "Di", "Amy", "Ed", "Bo"]
-    assert datetime.fromisoformat(rows[0]["last_interaction_at"]) == T0 + timedelta(hours=2)
-    assert rows[-1]["last_interaction_at"] == ""
-    assert [label["name"] for label in rows[0]["labels"]] == ["Hot"]
+    assert [row.name for row in rows] == ["Cy", "Di", "Amy", "Ed", "Bo"]
+    assert datetime.fromisoformat(rows[0].last_interaction_at) == T0 + timedelta(hours=2)
+    assert rows[-1].last_interaction_at == ""
+    assert [label.name for label in rows[0].labels] == ["Hot"]
 
 
 @dataclass
@@ -436,7 +436,7 @@ def long_column(session: Session, workspace_id: int) -> Column:
 
 def cards(session: Session, column: Column, loaded: int, search: str = "") -> tuple[list[str], int]:
     rows, total = column_cards(session, column.ws, column.segment, search, loaded)
-    return [row["name"] for row in rows], total
+    return [row.name for row in rows], total
 
 
 def test_order_is_what_the_rule_says():

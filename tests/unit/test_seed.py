@@ -191,12 +191,12 @@ def test_search_index_is_rebuilt_and_triggers_restored(seeded):
         page = list_contacts(
             session, workspace_id, ContactQuery(search=contact.name, page_size=100)
         )
-        assert contact.id in [row["id"] for row in page.rows]
+        assert contact.id in [row.id for row in page.rows]
         with_phone = next(c for c in _contacts(engine) if c.phone_digits)
         page = list_contacts(
             session, workspace_id, ContactQuery(search=with_phone.phone_digits[-7:], page_size=100)
         )
-        assert with_phone.id in [row["id"] for row in page.rows]
+        assert with_phone.id in [row.id for row in page.rows]
     with engine.connect() as connection:
         stored = dict(
             connection.exec_driver_sql(

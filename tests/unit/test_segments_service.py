@@ -987,7 +987,7 @@ def test_board_flag_and_usage_of_another_workspaces_segment(session, world):
 
 def preview_names(session: Session, ws: int, rules: Any, **kwargs: Any) -> tuple[int, list[str]]:
     total, rows = preview_spec(session, ws, rules, **kwargs)
-    return total, [row["name"] for row in rows]
+    return total, [row.name for row in rows]
 
 
 def test_preview_counts_and_shows_the_most_recent_first(session, world):
@@ -1017,10 +1017,10 @@ def test_preview_rows_are_table_rows(session, world):
         spec(c("label", "has_all_of", [world.labels["VIP"], world.labels["Lead"]])),
     )
     (ben,) = rows
-    assert ben["id"] == world.contacts["Ben"]
-    assert (ben["name"], ben["initials"], ben["channel"]) == ("Ben Baker", "BB", "instagram")
-    assert [label["name"] for label in ben["labels"]] == ["Lead", "VIP"]
-    assert ben["custom_values"] == {"plan": "Free"}
+    assert ben.id == world.contacts["Ben"]
+    assert (ben.name, ben.initials, ben.channel) == ("Ben Baker", "BB", "instagram")
+    assert [label.name for label in ben.labels] == ["Lead", "VIP"]
+    assert ben.custom_fields == {"plan": "Free"}
 
 
 def test_preview_of_an_invalid_spec_is_an_error(session, world):
