@@ -69,7 +69,10 @@ def select_editor(row: ContactRow, column: FieldDefinitionSummary) -> rx.Compone
             row.custom_fields[column.key] != "", row.custom_fields[column.key], "__none__"
         ),
         on_change=lambda value: InlineEditState.save_value(
-            row.id, "cf." + column.key, rx.cond(value == "__none__", "", value)
+            row.id,
+            "cf." + column.key,
+            rx.cond(value == "__none__", "", value),
+            row.custom_fields[column.key],
         ),
         size="1",
     )

@@ -11,6 +11,8 @@ from cloodot_app.components.contact_bits import (
     label_badges,
     relative_time,
 )
+from cloodot_app.components.dialogs import conflict_dialog
+from cloodot_app.components.side_drawer import side_drawer
 from cloodot_app.services.contacts import ConversationSummary
 from cloodot_app.state.contact_drawer import ContactDrawerState, DrawerField
 
@@ -214,58 +216,43 @@ def _profile_header() -> rx.Component:
 
 
 def contact_drawer() -> rx.Component:
-    return rx.drawer.root(
-        rx.drawer.overlay(
-            z_index="50", position="fixed", inset="0", background="rgba(0, 0, 0, 0.25)"
-        ),
-        rx.drawer.portal(
-            rx.drawer.content(
-                rx.cond(
-                    ContactDrawerState.error != "",
-                    rx.callout(ContactDrawerState.error, icon="triangle_alert", color_scheme="red"),
-                    rx.vstack(
-                        _profile_header(),
-                        rx.el.label(
-                            rx.hstack(
-                                rx.switch(
-                                    checked=ContactDrawerState.contact.campaign_opt_in,
-                                    on_change=ContactDrawerState.set_opt_in,
-                                ),
-                                rx.text("Campaign opt-in", size="2"),
-                                align="center",
-                                spacing="2",
-                            )
-                        ),
-                        _labels_section(),
-                        rx.separator(),
-                        rx.heading("Fields", size="3"),
-                        rx.foreach(ContactDrawerState.fields, _field_row),
-                        rx.separator(),
-                        rx.heading("Recent conversations", size="3"),
-                        rx.cond(
-                            ContactDrawerState.contact.conversations.length() > 0,
-                            rx.foreach(ContactDrawerState.contact.conversations, _conversation),
-                            rx.text("No conversations yet.", size="2", color_scheme="gray"),
-                        ),
-                        spacing="3",
-                        width="100%",
+    return rx.fragment(
+        side_drawer(
+            rx.cond(
+                ContactDrawerState.error != "",
+                rx.callout(ContactDrawerState.error, icon="triangle_alert", color_scheme="red"),
+                rx.vstack(
+                    _profile_header(),
+                    rx.el.label(
+                        rx.hstack(
+                            rx.switch(
+                                checked=ContactDrawerState.contact.campaign_opt_in,
+                                on_change=ContactDrawerState.set_opt_in,
+                            ),
+                            rx.text("Campaign opt-in", size="2"),
+                            align="center",
+                            spacing="2",
+                        )
                     ),
+                    _labels_section(),
+                    rx.separator(),
+                    rx.heading("Fields", size="3"),
+                    rx.foreach(ContactDrawerState.fields, _field_row),
+                    rx.separator(),
+                    rx.heading("Recent conversations", size="3"),
+                    rx.cond(
+                        ContactDrawerState.contact.conversations.length() > 0,
+                        rx.foreach(ContactDrawerState.contact.conversations, _conversation),
+                        rx.text("No conversations yet.", size="2", color_scheme="gray"),
+                    ),
+                    spacing="3",
+                    width="100%",
                 ),
-                position="fixed",
-                top="0",
-                right="0",
-                left="auto",
-                height="100%",
-                width="min(520px, 100vw)",
-                padding="24px",
-                overflow_y="auto",
-                background_color=rx.color("gray", 1),
-                z_index="60",
-                role="dialog",
-                aria_label="Contact details",
-            )
+            ),
+            label="Contact details",
+            open_=ContactDrawerState.is_open,
+            on_open_change=ContactDrawerState.set_open,
+            width="520px",
         ),
-        direction="right",
-        open=ContactDrawerState.is_open,
-        on_open_change=ContactDrawerState.set_open,
+        conflict_dialog(ContactDrawerState),
     )

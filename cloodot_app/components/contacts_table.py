@@ -14,6 +14,7 @@ from cloodot_app.services.custom_fields import FieldDefinitionSummary
 from cloodot_app.state.columns import ColumnsState
 from cloodot_app.state.contact_drawer import ContactDrawerState
 from cloodot_app.state.contacts import ContactsState, SegmentChoice
+from cloodot_app.state.inline_edit import InlineEditState
 from cloodot_app.state.selection import SelectionState
 
 # ------------------------------------------------------------------- toolbar
@@ -155,6 +156,14 @@ def _segment_banner(segment: SegmentChoice) -> rx.Component:
         width="100%",
         role="status",
         aria_label="Active segment",
+    )
+
+
+def link_problem_notice() -> rx.Component:
+    """Shown when the link that opened the page had parts that could not be used."""
+    return rx.cond(
+        ContactsState.link_problem != "",
+        rx.callout(ContactsState.link_problem, icon="info", color_scheme="amber", role="status"),
     )
 
 
@@ -307,7 +316,7 @@ def opt_in_cell(row: ContactRow) -> rx.Component:
     return rx.table.cell(
         rx.switch(
             checked=row.campaign_opt_in,
-            on_change=lambda value: ContactsState.set_opt_in(row.id, value),
+            on_change=lambda value: InlineEditState.set_opt_in(row.id, value),
             aria_label="Campaign opt-in for " + row.name,
         ),
         on_click=rx.stop_propagation,

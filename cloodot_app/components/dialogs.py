@@ -48,3 +48,25 @@ def error_alert(message) -> rx.Component:
         message != "",
         rx.callout(message, icon="triangle_alert", color_scheme="red", role="alert", width="100%"),
     )
+
+
+def conflict_dialog(state) -> rx.Component:
+    """Someone else changed the value being saved: keep theirs, or write mine over it.
+    `state` mixes in edit_conflicts.EditsWithoutOverwrite."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("This value has changed"),
+            rx.alert_dialog.description(state.conflict_message, size="2"),
+            rx.hstack(
+                rx.alert_dialog.cancel(
+                    rx.button("Keep theirs", variant="soft", on_click=state.keep_theirs)
+                ),
+                rx.alert_dialog.action(rx.button("Use mine", on_click=state.use_mine)),
+                justify="end",
+                spacing="3",
+                margin_top="16px",
+            ),
+        ),
+        open=state.conflict_message != "",
+        on_open_change=state.set_conflict_open,
+    )

@@ -7,74 +7,55 @@ import reflex as rx
 from cloodot_app.components.condition_builder import condition_builder
 from cloodot_app.components.dialogs import error_alert
 from cloodot_app.components.save_segment import save_segment_dialog
+from cloodot_app.components.side_drawer import side_drawer
 from cloodot_app.state.contacts import ContactsState
 from cloodot_app.state.filter_drawer import FilterDrawerState
 
 
 def filter_drawer() -> rx.Component:
-    return rx.drawer.root(
-        rx.drawer.overlay(
-            z_index="50", position="fixed", inset="0", background="rgba(0, 0, 0, 0.25)"
-        ),
-        rx.drawer.portal(
-            rx.drawer.content(
-                rx.vstack(
-                    rx.hstack(
-                        rx.drawer.title(
-                            "Filters", font_size="1.2rem", font_weight="700", margin="0"
-                        ),
-                        rx.spacer(),
-                        rx.drawer.close(
-                            rx.icon_button(
-                                rx.icon("x", size=16), variant="ghost", aria_label="Close"
-                            )
-                        ),
-                        width="100%",
-                        align="center",
-                    ),
-                    rx.drawer.description(
-                        "Narrow the list with conditions. They last until you clear them.",
-                        size="2",
-                        color_scheme="gray",
-                    ),
-                    rx.box(
-                        condition_builder(FilterDrawerState),
-                        width="100%",
-                        overflow_y="auto",
-                        flex="1",
-                    ),
-                    error_alert(FilterDrawerState.error),
-                    rx.hstack(
-                        rx.button(
-                            "Clear",
-                            variant="soft",
-                            color_scheme="gray",
-                            on_click=FilterDrawerState.clear,
-                        ),
-                        rx.button("Apply", on_click=FilterDrawerState.apply),
-                        justify="end",
-                        width="100%",
-                    ),
-                    height="100%",
-                    spacing="3",
-                    width="100%",
+    return side_drawer(
+        rx.vstack(
+            rx.hstack(
+                rx.drawer.title("Filters", font_size="1.2rem", font_weight="700", margin="0"),
+                rx.spacer(),
+                rx.drawer.close(
+                    rx.icon_button(rx.icon("x", size=16), variant="ghost", aria_label="Close")
                 ),
-                position="fixed",
-                top="0",
-                right="0",
-                left="auto",
-                height="100%",
-                width="min(460px, 100vw)",
-                padding="20px",
-                background_color=rx.color("gray", 1),
-                z_index="60",
-                role="dialog",
-                aria_label="Filters",
-            )
+                width="100%",
+                align="center",
+            ),
+            rx.drawer.description(
+                "Narrow the list with conditions. They last until you clear them.",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.box(
+                condition_builder(FilterDrawerState),
+                width="100%",
+                overflow_y="auto",
+                flex="1",
+            ),
+            error_alert(FilterDrawerState.error),
+            rx.hstack(
+                rx.button(
+                    "Clear",
+                    variant="soft",
+                    color_scheme="gray",
+                    on_click=FilterDrawerState.clear,
+                ),
+                rx.button("Apply", on_click=FilterDrawerState.apply),
+                justify="end",
+                width="100%",
+            ),
+            height="100%",
+            spacing="3",
+            width="100%",
         ),
-        direction="right",
-        open=FilterDrawerState.is_open,
+        label="Filters",
+        open_=FilterDrawerState.is_open,
         on_open_change=FilterDrawerState.set_open,
+        width="460px",
+        padding="20px",
     )
 
 

@@ -11,19 +11,22 @@ from cloodot_app.errors import UserError
 from cloodot_app.services import contacts as contacts_service
 from cloodot_app.services import labels as labels_service
 from cloodot_app.services.contact_rows import LabelTag
-from cloodot_app.services.contacts import ContactDetails, EditableField
+from cloodot_app.services.contacts import ContactDetails, EditableField, shown_value
 from cloodot_app.state.contacts import ContactsState
+from cloodot_app.state.edit_conflicts import EditsWithoutOverwrite
 from cloodot_app.state.workspace import in_workspace
 
 
 @dataclasses.dataclass
 class DrawerField(EditableField):
-    """An editable field with what went wrong saving it."""
+    """An editable field with the value it showed when loaded (what a save compares
+    with) and what went wrong saving it."""
 
+    original: str = ""
     error: str = ""
 
 
-class ContactDrawerState(rx.State):
+class ContactDrawerState(EditsWithoutOverwrite, rx.State):
     is_open: bool = False
     loading: bool = False
     contact_id: int = 0
@@ -51,8 +54,15 @@ class ContactDrawerState(rx.State):
             self.error, self.loading = str(error), False
             return
         self.contact = contact
-        self.fields = [DrawerField(**dataclasses.asdict(f)) for f in contact.editable_fields]
+        self.fields = [
+            DrawerField(**dataclasses.asdict(f), original=f.value) for f in contact.editable_fields
+        ]
         self.loading = False
+
+    async def _after_save(self) -> None:
+        await self._reload()
+        table = await self.get_state(ContactsState)
+        await table._refresh()
 
     @rx.event
     def set_open(self, value: bool):
@@ -72,17 +82,18 @@ class ContactDrawerState(rx.State):
             return
         field = self.fields[index]
         new_value = field.value if value is None else value
-        try:
-            await in_workspace(
-                contacts_service.update_contact_field, self.contact_id, field.key, new_value
-            )
-        except UserError as error:
+        if value is None and field.value == field.original:
+            return
+        problem = await self._save(self.contact_id, field.key, new_value, field.original)
+        if self.conflict_message:
+            return
+        if problem:
             fields = list(self.fields)
-            fields[index] = dataclasses.replace(field, error=str(error))
+            fields[index] = dataclasses.replace(field, error=problem)
             self.fields = fields
             return
-        await self._reload()
-        return [ContactsState.reload_rows, rx.toast.success(f"{field.label} saved.")]
+        await self._after_save()
+        return rx.toast.success(f"{field.label} saved.")
 
     @rx.event
     async def toggle_multi(self, index: int, option: str, checked: bool):
@@ -94,17 +105,13 @@ class ContactDrawerState(rx.State):
 
     @rx.event
     async def set_opt_in(self, value: bool):
-        try:
-            await in_workspace(
-                contacts_service.update_contact_field,
-                self.contact_id,
-                "campaign_opt_in",
-                bool(value),
-            )
-        except UserError as error:
-            return rx.toast.error(str(error))
-        await self._reload()
-        return ContactsState.reload_rows
+        expected = shown_value("campaign_opt_in", self.contact.campaign_opt_in)
+        problem = await self._save(self.contact_id, "campaign_opt_in", bool(value), expected)
+        if self.conflict_message:
+            return
+        await self._after_save()
+        if problem:
+            return rx.toast.error(problem)
 
     @rx.event
     async def add_label(self, label_id: str):
@@ -125,5 +132,4 @@ class ContactDrawerState(rx.State):
             await in_workspace(contacts_service.set_contact_labels, self.contact_id, label_ids)
         except UserError as error:
             return rx.toast.error(str(error))
-        await self._reload()
-        return ContactsState.reload_rows
+        await self._after_save()

@@ -69,6 +69,8 @@ class ContactsState(rx.State):
     filter_chips: list[str] = []
     segment_id: int = 0  # 0: no segment
     segments: list[SegmentChoice] = []
+    # What could not be used of the link that opened this view ("" when all of it was).
+    link_problem: str = ""
     # Backend-only: the workspace data version the rows were read at (for Live mode).
     _version: int = 0
 
@@ -110,24 +112,13 @@ class ContactsState(rx.State):
 
     @rx.event
     def load_from_url(self):
-        """on_load: take the view from the query string, so views survive a reload."""
-        params = self.router.url.query_parameters
-        self.search = params.get("q", "")
-        sort = params.get("sort", "-created_at")
-        self.descending = sort.startswith("-")
-        self.sort = (
-            sort.lstrip("-") if sort.lstrip("-") in contacts_service.SORTABLE else "created_at"
-        )
-        self.page = _positive_int(params.get("page"), 1)
-        size = _positive_int(params.get("size"), 10)
-        self.page_size = size if size in contacts_service.PAGE_SIZES else 10
-        self.segment_id = _positive_int(params.get("segment"), 0) if params.get("segment") else 0
-        try:
-            self.filter_spec = FilterSpec.parse(json.loads(params.get("f") or "{}")).model_dump(
-                mode="json"
-            )
-        except (ValueError, FilterError):
-            self.filter_spec = {"match": "all", "conditions": []}
+        """on_load: take the view from the query string, so views survive a reload. A
+        link with parts that cannot be used still shows the table, and says so."""
+        view = view_from_query(self.router.url.query_parameters)
+        self.search, self.sort, self.descending = view.search, view.sort, view.descending
+        self.page, self.page_size = view.page, view.page_size
+        self.segment_id, self.filter_spec = view.segment_id, view.filter_spec
+        self.link_problem = view.problem
         return [ContactsState.load_segments, ContactsState.load]
 
     @rx.event
@@ -150,11 +141,6 @@ class ContactsState(rx.State):
         self.rows, self.total = view.page.rows, view.page.total
         self.page, self.page_count = view.page.page, view.page.page_count
         self._version = view.version
-
-    @rx.event
-    async def reload_rows(self):
-        """Re-read the page after an edit made elsewhere (the details drawer)."""
-        await self._refresh()
 
     @rx.event(supersedes=True)
     async def load(self):
@@ -190,6 +176,7 @@ class ContactsState(rx.State):
 
     @rx.event
     def apply_filter(self, spec: dict[str, Any]):
+        self.link_problem = ""
         self.filter_spec = spec
         self.page = 1
         return ContactsState.load
@@ -205,6 +192,7 @@ class ContactsState(rx.State):
 
     @rx.event
     def clear_filters(self):
+        self.link_problem = ""
         self.search = ""
         self.filter_spec = {"match": "all", "conditions": []}
         self.page = 1
@@ -215,7 +203,7 @@ class ContactsState(rx.State):
         """Apply a saved segment: search and quick filters clear, so the rows are exactly
         the segment's definition."""
         self.segment_id = _positive_int(value, 0)
-        self.search = ""
+        self.search, self.link_problem = "", ""
         self.filter_spec = {"match": "all", "conditions": []}
         self.page = 1
         return ContactsState.load
@@ -268,27 +256,66 @@ class ContactsState(rx.State):
         self.page = 1
         return ContactsState.load
 
-    # ----------------------------------------------------------------- edits
 
-    @rx.event
-    async def set_opt_in(self, contact_id: int, value: bool):
-        try:
-            stored = await in_workspace(
-                contacts_service.update_contact_field, contact_id, "campaign_opt_in", bool(value)
-            )
-        except UserError as error:
-            return rx.toast.error(str(error))
-        for row in self.rows:
-            if row.id == contact_id:
-                row.campaign_opt_in = stored
-        self.rows = list(self.rows)
-        state = "on" if stored else "off"
-        return rx.toast.success(f"Campaign opt-in turned {state}.")
+# Ids and page numbers are 32-bit integers in both databases.
+MAX_ID = 2**31 - 1
+# A filter in a link is a few hundred characters; anything this long is not ours.
+MAX_FILTER_LINK_LENGTH = 20_000
 
 
 def _positive_int(value: Any, default: int) -> int:
     try:
-        number = int(value)
+        number = int(str(value)[:12])
     except (TypeError, ValueError):
         return default
-    return number if number >= 1 else default
+    return number if 1 <= number <= MAX_ID else default
+
+
+@dataclasses.dataclass
+class LinkView:
+    """A view as a link (the query string) gives it, with what could not be used."""
+
+    search: str = ""
+    sort: str = "created_at"
+    descending: bool = True
+    page: int = 1
+    page_size: int = 10
+    segment_id: int = 0
+    filter_spec: dict[str, Any] = dataclasses.field(
+        default_factory=lambda: {"match": "all", "conditions": []}
+    )
+    problem: str = ""
+
+
+def view_from_query(params: dict[str, str]) -> LinkView:
+    """Read a view from a link. Whatever is in it, this returns a view the table can show:
+    a part that cannot be used is dropped and named in `problem`."""
+    view, dropped = LinkView(), []
+    view.search = params.get("q", "").replace("\x00", "")[:200]
+    sort = params.get("sort", "-created_at")
+    view.descending = sort.startswith("-")
+    if sort.lstrip("-") in contacts_service.SORTABLE:
+        view.sort = sort.lstrip("-")
+    else:
+        view.descending = True
+    view.page = _positive_int(params.get("page"), 1)
+    size = _positive_int(params.get("size"), 10)
+    view.page_size = size if size in contacts_service.PAGE_SIZES else 10
+    if params.get("segment"):
+        view.segment_id = _positive_int(params.get("segment"), 0)
+        if not view.segment_id and params["segment"] != "0":
+            dropped.append("segment")
+    if params.get("f"):
+        try:
+            if len(params["f"]) > MAX_FILTER_LINK_LENGTH:
+                raise ValueError("too long")
+            view.filter_spec = FilterSpec.parse(json.loads(params["f"])).model_dump(mode="json")
+        except (ValueError, RecursionError, FilterError):
+            dropped.append("filters")
+    if dropped:
+        view.problem = (
+            f"This link's {' and '.join(dropped)} could not be read, so "
+            f"{'they are' if len(dropped) > 1 or dropped == ['filters'] else 'it is'} not "
+            "applied."
+        )
+    return view

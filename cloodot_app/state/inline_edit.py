@@ -1,5 +1,6 @@
 """Inline editing of table cells, one cell at a time (a substate of ContactsState: it
-edits the page of rows shown there)."""
+edits the page of rows shown there). Saves never overwrite a colleague's change unseen
+(edit_conflicts.py)."""
 
 from __future__ import annotations
 
@@ -7,22 +8,26 @@ from typing import Any
 
 import reflex as rx
 
-from cloodot_app.errors import UserError
-from cloodot_app.services import contacts as contacts_service
+from cloodot_app.services.contacts import shown_value
 from cloodot_app.state.contacts import ContactsState
-from cloodot_app.state.workspace import in_workspace
+from cloodot_app.state.edit_conflicts import EditsWithoutOverwrite
 
 
-class InlineEditState(ContactsState):
+class InlineEditState(EditsWithoutOverwrite, ContactsState):
     # "<contact id>:<field key>" of the cell being edited, "" when none is.
     editing_cell: str = ""
     edit_value: str = ""
     edit_error: str = ""
+    # The value the cell showed when its editor opened.
+    _edit_original: str = ""
+
+    async def _after_save(self) -> None:
+        await self._refresh()
 
     @rx.event
     def start_edit(self, contact_id: int, field: str, value: str):
         self.editing_cell = f"{contact_id}:{field}"
-        self.edit_value = value
+        self.edit_value = self._edit_original = value
         self.edit_error = ""
 
     @rx.event
@@ -43,34 +48,51 @@ class InlineEditState(ContactsState):
     @rx.event
     async def save_edit(self):
         """Enter or click-away. An invalid value keeps the editor open with the reason."""
-        if not self.editing_cell:
+        if not self.editing_cell or self.conflict_message:
             return
         contact_id, field = self.editing_cell.split(":", 1)
-        try:
-            await in_workspace(
-                contacts_service.update_contact_field, int(contact_id), field, self.edit_value
-            )
-        except UserError as error:
-            self.edit_error = str(error)
+        if self.edit_value == self._edit_original:
+            return InlineEditState.cancel_edit
+        problem = await self._save(int(contact_id), field, self.edit_value, self._edit_original)
+        if problem and not self.conflict_message:
+            self.edit_error = problem
             return
         self.editing_cell, self.edit_value, self.edit_error = "", "", ""
-        await self._refresh()
-        return rx.toast.success("Saved.")
+        if not problem:
+            await self._refresh()
+            return rx.toast.success("Saved.")
 
     @rx.event
-    async def save_value(self, contact_id: int, field: str, value: Any):
-        """Editors that commit at once: selects, multi-selects, dates, switches."""
-        try:
-            await in_workspace(contacts_service.update_contact_field, contact_id, field, value)
-        except UserError as error:
-            await self._refresh()
-            return rx.toast.error(str(error))
+    async def save_value(self, contact_id: int, field: str, value: Any, expected: str):
+        """Editors that commit at once: selects, multi-selects, switches. `expected` is
+        the value the cell showed."""
+        problem = await self._save(contact_id, field, value, expected)
+        if self.conflict_message:
+            return
         await self._refresh()
-        return rx.toast.success("Saved.")
+        return rx.toast.error(problem) if problem else rx.toast.success("Saved.")
 
     @rx.event
     async def toggle_multi(self, contact_id: int, key: str, option: str, checked: bool):
         row = next((r for r in self.rows if r.id == contact_id), None)
-        current = list(row.multi_values.get(key, [])) if row else []
+        if row is None:
+            return
+        current = list(row.multi_values.get(key, []))
         values = [v for v in current if v != option] + ([option] if checked else [])
-        return InlineEditState.save_value(contact_id, f"cf.{key}", values)
+        return InlineEditState.save_value(
+            contact_id, f"cf.{key}", values, row.custom_fields.get(key, "")
+        )
+
+    @rx.event
+    async def set_opt_in(self, contact_id: int, value: bool):
+        row = next((r for r in self.rows if r.id == contact_id), None)
+        if row is None:
+            return rx.toast.error("That contact is no longer in the table.")
+        expected = shown_value("campaign_opt_in", row.campaign_opt_in)
+        problem = await self._save(contact_id, "campaign_opt_in", bool(value), expected)
+        if self.conflict_message:
+            return
+        await self._refresh()
+        if problem:
+            return rx.toast.error(problem)
+        return rx.toast.success(f"Campaign opt-in turned {'on' if value else 'off'}.")

@@ -16,6 +16,8 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 KNOWN_CONTACTS = {
     "Zoe Quartermaine": ("zoe.q@example.org", "+442079460958", 400, "Can I change my plan?"),
     "Yusuf Quayle": ("yusuf@example.net", "+14155550123", 2, None),
+    # Edited by two browsers at once (test_edit_conflicts.py).
+    "Xena Varga": ("xena@example.com", "+442079460111", 10, None),
 }
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cloodot_app.state.contacts import ContactsState, _page_items
+from cloodot_app.state.contacts import ContactsState, _page_items, view_from_query
+from cloodot_app.state.inline_edit import InlineEditState
 from tests.state.conftest import run
 
 
@@ -66,20 +67,20 @@ def test_paging_and_page_size(state):
     assert state.page_size == 10
 
 
-def test_opt_in_switch_saves_and_updates_the_row(state):
+def test_opt_in_switch_saves_and_updates_the_row(tab, state):
     from tests.state.conftest import Tab
 
     contact_id = state.rows[0].id
-    run(ContactsState.set_opt_in, state, contact_id, True)
+    run(InlineEditState.set_opt_in, tab.of(InlineEditState), contact_id, True)
     assert state.rows[0].campaign_opt_in is True
     fresh = Tab().of(ContactsState)
     run(ContactsState.load, fresh)
     assert next(r for r in fresh.rows if r.id == contact_id).campaign_opt_in is True
 
 
-def test_opt_in_for_a_missing_contact_changes_nothing(state):
+def test_opt_in_for_a_missing_contact_changes_nothing(tab, state):
     before = [row.campaign_opt_in for row in state.rows]
-    run(ContactsState.set_opt_in, state, 999999, True)
+    run(InlineEditState.set_opt_in, tab.of(InlineEditState), 999999, True)
     assert [row.campaign_opt_in for row in state.rows] == before
 
 
@@ -95,3 +96,41 @@ def test_opt_in_for_a_missing_contact_changes_nothing(state):
 )
 def test_page_numbers_use_ellipses_for_long_ranges(page, count, expected):
     assert _page_items(page, count) == expected
+
+
+HOSTILE_LINKS = [
+    ({"segment": str(2**70)}, "segment"),
+    ({"segment": "2**70"}, "segment"),
+    ({"segment": "-3"}, "segment"),
+    ({"f": "[" * 5000 + "]" * 5000}, "filters"),
+    ({"f": '{"match": "all", "conditions": [' + ",".join(["{}"] * 10) + "]}"}, "filters"),
+    ({"f": "x" * 50_000}, "filters"),
+    ({"f": "not json"}, "filters"),
+    ({"segment": "abc", "f": "{"}, "segment and filters"),
+]
+
+
+@pytest.mark.parametrize(("params", "named"), HOSTILE_LINKS, ids=[str(i) for i in range(8)])
+def test_a_link_with_unusable_parts_still_shows_the_table_and_says_so(params, named):
+    view = view_from_query(params)
+    assert view.segment_id == 0
+    assert view.filter_spec == {"match": "all", "conditions": []}
+    assert f"This link's {named} could not be read" in view.problem
+
+
+def test_a_link_with_odd_paging_and_search_is_tamed():
+    view = view_from_query(
+        {"q": "ab\x00c" + "x" * 500, "page": str(2**80), "size": "1000", "sort": "-password"}
+    )
+    assert view.search.startswith("abc") and len(view.search) == 200
+    assert (view.page, view.page_size, view.sort, view.descending) == (1, 10, "created_at", True)
+    assert view.problem == ""
+
+
+def test_loading_a_hostile_link_ends_with_rows_not_a_stuck_table(tab):
+    state = tab.of(ContactsState)
+    view = view_from_query({"segment": str(2**70), "f": "[" * 5000})
+    state.segment_id, state.filter_spec = view.segment_id, view.filter_spec
+    run(ContactsState.load, state)
+    assert state.loading is False
+    assert state.total == 23

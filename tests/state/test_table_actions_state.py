@@ -147,9 +147,9 @@ def test_enter_saves_and_escape_cancels(editor):
 def test_select_editor_and_an_unknown_option(editor, plan_field):
     state = editor
     row = state.rows[0]
-    run(InlineEditState.save_value, state, row.id, "cf.plan", "Pro")
+    run(InlineEditState.save_value, state, row.id, "cf.plan", "Pro", "")
     assert stored(row.id, Contact.custom_fields) == {"plan": "Pro"}
-    run(InlineEditState.save_value, state, row.id, "cf.plan", "Gold")
+    run(InlineEditState.save_value, state, row.id, "cf.plan", "Gold", "Pro")
     assert stored(row.id, Contact.custom_fields) == {"plan": "Pro"}
 
 
@@ -231,3 +231,53 @@ def test_export_dialog_refuses_bad_numbers_and_hands_out_a_ticket(tab, state):
     events = run(ExportState.confirm, export)
     assert export.error == "" and export.is_open is False
     assert "ticket=" in str(events[0])
+
+
+def test_inline_edit_of_a_value_changed_meanwhile_asks_keep_theirs_or_use_mine(editor):
+    state = editor
+    row = state.rows[0]
+    run(InlineEditState.start_edit, state, row.id, "name", row.name)
+    # A colleague renames the contact while this cell's editor is open.
+    with session_scope() as session:
+        contact = session.get(Contact, row.id)
+        contact.name = "Renamed Elsewhere"
+    run(InlineEditState.set_edit_value, state, "Mine")
+    run(InlineEditState.save_edit, state)
+    assert "Changed by someone else since you opened it: “Renamed Elsewhere”" in (
+        state.conflict_message
+    )
+    assert stored(row.id, Contact.name) == "Renamed Elsewhere"
+    run(InlineEditState.use_mine, state)
+    assert state.conflict_message == ""
+    assert stored(row.id, Contact.name) == "Mine"
+    assert next(r for r in state.rows if r.id == row.id).name == "Mine"
+
+
+def test_keep_theirs_saves_nothing_and_shows_their_value(editor):
+    state = editor
+    row = state.rows[0]
+    with session_scope() as session:
+        session.get(Contact, row.id).campaign_opt_in = not row.campaign_opt_in
+    run(InlineEditState.set_opt_in, state, row.id, not row.campaign_opt_in)
+    assert state.conflict_message.startswith("Changed by someone else")
+    run(InlineEditState.keep_theirs, state)
+    assert state.conflict_message == ""
+    refreshed = next(r for r in state.rows if r.id == row.id)
+    assert refreshed.campaign_opt_in is (not row.campaign_opt_in)
+
+
+def test_details_drawer_asks_before_overwriting_a_colleagues_change(tab, state):
+    drawer = tab.of(ContactDrawerState)
+    contact_id = state.rows[0].id
+    drain(ContactDrawerState.open_contact.fn(drawer, contact_id))
+    email = next(i for i, f in enumerate(drawer.fields) if f.key == "email")
+    with session_scope() as session:
+        session.get(Contact, contact_id).email = "theirs@example.com"
+    run(ContactDrawerState.set_field_value, drawer, email, "mine@example.com")
+    run(ContactDrawerState.save_field, drawer, email)
+    assert "“theirs@example.com”" in drawer.conflict_message
+    assert stored(contact_id, Contact.email) == "theirs@example.com"
+    run(ContactDrawerState.keep_theirs, drawer)
+    assert drawer.fields[email].value == "theirs@example.com"
+    # The table behind the drawer shows their value too.
+    assert next(r for r in state.rows if r.id == contact_id).email == "theirs@example.com"

@@ -874,7 +874,7 @@ def test_delete_by_query(session, workspace_id, inbox):
 def test_delete_all_that_match_deletes_only_what_the_confirmation_counted(
     session, workspace_id, inbox
 ):
-    """"Delete all N that match" means the N the dialog showed: contacts that arrive or
+    """ "Delete all N that match" means the N the dialog showed: contacts that arrive or
     change while it is open are kept (issue 8: the dialog said 2, "Deleted 5" happened)."""
     ws = workspace_id
     preview = delete_preview(session, ws, Selection(query=ContactQuery()))
