@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 
-.PHONY: run dev test test-unit test-e2e lint bench install clean
+.PHONY: run dev test test-unit test-e2e lint bench backup install clean
 
 ## Start the app at http://localhost:3000 (SQLite, migrated, demo data on first run).
 run: install
@@ -33,6 +33,11 @@ lint: install
 
 bench: install
 	$(ENV) python bench/query_bench.py --contacts 100000
+
+## Back up the SQLite database while the app runs: data/backups/cloodot-YYYYMMDD-HHMMSS.db
+## (or BACKUP=path). Restore: python -m cloodot_app.backup --restore FILE. PostgreSQL: pg_dump.
+backup: install
+	$(ENV) python -m cloodot_app.backup $(BACKUP)
 
 install:
 	@scripts/bootstrap.sh

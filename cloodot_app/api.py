@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -15,6 +16,8 @@ from starlette.routing import Route
 
 from cloodot_app import routes
 from cloodot_app.db import session_scope
+from cloodot_app.errors import UserError
+from cloodot_app.models import MESSAGING_CHANNELS
 from cloodot_app.services import export
 from cloodot_app.services.importer import import_file
 from cloodot_app.services.ingestion import IncomingMessage, UnknownChannel, ingest_message
@@ -24,10 +27,21 @@ from cloodot_app.settings import settings
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+# Workspace ingestion tokens are secrets.token_urlsafe(24) (32 characters); the column
+# holds 128. Anything longer is not a token and is refused without a database query.
+MAX_TOKEN_LENGTH = 128
+# Import report tokens are secrets.token_urlsafe(16): 22 URL-safe characters.
+_IMPORT_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# What a validation error may echo back of a field name (it can be any JSON key).
+_FIELD_NAME_SHOWN = 80
 
 
 def _error(status: int, message: str, **extra) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+class _BodyTooLarge(Exception):
+    pass
 
 
 def _bearer_token(request: Request) -> str:
@@ -35,17 +49,66 @@ def _bearer_token(request: Request) -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
+def _plausible_token(token: str) -> bool:
+    return 0 < len(token) <= MAX_TOKEN_LENGTH and token.isascii() and token.isprintable()
+
+
+def _workspace_for_token(token: str) -> int | None:
+    with session_scope() as session:
+        workspace = workspace_by_token(session, token)
+        return None if workspace is None else workspace.id
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, read as it arrives and refused (_BodyTooLarge) as soon as it
+    passes `limit` bytes: a 100 MB body costs at most one chunk past the limit."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise _BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _shown_field(location: tuple) -> str:
+    name = ".".join(str(part) for part in location) or "body"
+    if len(name) > _FIELD_NAME_SHOWN:
+        name = name[:_FIELD_NAME_SHOWN] + "…"
+    # A JSON key may hold a lone surrogate, which the JSON response could not encode.
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 async def post_channel_message(request: Request) -> JSONResponse:
-    """POST /api/channels/{channel}/messages — a channel delivers one message."""
+    """POST /api/channels/{channel}/messages — a channel delivers one message.
+
+    The token is checked before anything is read from the body, and the body is read
+    with a cap: an unauthenticated or oversized request costs neither memory nor parsing.
+    """
     token = _bearer_token(request)
     if not token:
         return _error(401, "Send the workspace's ingestion token as 'Authorization: Bearer …'.")
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
+    workspace_id = (
+        await run_in_threadpool(_workspace_for_token, token) if _plausible_token(token) else None
+    )
+    if workspace_id is None:
+        return _error(401, "That ingestion token does not belong to any workspace.")
+    channel = request.path_params["channel"]
+    if channel not in {c.value for c in MESSAGING_CHANNELS}:
+        names = ", ".join(c.value for c in MESSAGING_CHANNELS)
+        return _error(404, f"Unknown channel “{channel[:40]}”; use one of {names}.")
+    try:
+        body = await _read_body(request, MAX_BODY_BYTES)
+    except _BodyTooLarge:
         return _error(413, f"The body is larger than {MAX_BODY_BYTES} bytes.")
     try:
         payload = json.loads(body or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
+        # ValueError covers malformed JSON, bad UTF-8 and integers of over 4,300 digits.
         return _error(400, "The body is not valid JSON.")
     if not isinstance(payload, dict):
         return _error(400, "The body must be a JSON object.")
@@ -53,25 +116,21 @@ async def post_channel_message(request: Request) -> JSONResponse:
         incoming = IncomingMessage.model_validate(payload)
     except ValidationError as error:
         details = [
-            {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
-            for e in error.errors(include_url=False, include_input=False)
+            {"field": _shown_field(e["loc"]), "message": e["msg"]}
+            for e in error.errors(include_url=False, include_input=False, include_context=False)
         ]
         return _error(422, "Some fields are missing or invalid.", details=details)
-    channel = request.path_params["channel"]
 
     def ingest():
         with session_scope() as session:
-            workspace = workspace_by_token(session, token)
-            if workspace is None:
-                return None
-            return ingest_message(session, workspace.id, channel, incoming)
+            return ingest_message(session, workspace_id, channel, incoming)
 
     try:
         result = await run_in_threadpool(ingest)
     except UnknownChannel as error:
         return _error(404, str(error))
-    if result is None:
-        return _error(401, "That ingestion token does not belong to any workspace.")
+    except UserError as error:
+        return _error(422, str(error))
     return JSONResponse(
         {
             "contact_id": result.contact_id,
@@ -96,6 +155,8 @@ async def get_contacts_export(request: Request):
         )
     except export.TicketError as error:
         return _error(403, str(error))
+    except ValueError:  # e.g. a ticket with non-ASCII characters cannot even be checked
+        return _error(403, "This download link is not valid.")
 
     def count() -> int:
         with session_scope() as session:
@@ -122,7 +183,9 @@ async def get_import_errors(request: Request):
     """GET /api/imports/{token}/errors.csv — an import's problems (the token is random and
     known only to the tab that ran the import)."""
     token = request.path_params["token"]
-    if not token.replace("-", "").replace("_", "").isalnum():
+    # Checked before it becomes a file name: a 5,000-character token made the file
+    # system raise "File name too long" (a 500).
+    if not _IMPORT_TOKEN.fullmatch(token):
         return _error(404, "No such import report.")
     path = import_file(token, "-errors.csv")
     if not path.is_file():
@@ -135,11 +198,18 @@ async def get_import_errors(request: Request):
     )
 
 
+async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    """A bug, not bad input: logged with context, answered with a short apology in JSON."""
+    logger.exception("%s %s failed", request.method, request.url.path, exc_info=error)
+    return _error(500, "Something went wrong on our side. Try again in a moment.")
+
+
 def build_api() -> Starlette:
     return Starlette(
+        exception_handlers={Exception: _unexpected_error},
         routes=[
             Route(routes.API_CHANNEL_MESSAGES, post_channel_message, methods=["POST"]),
             Route(routes.API_IMPORT_ERRORS, get_import_errors, methods=["GET"]),
             Route(routes.API_CONTACTS_EXPORT, get_contacts_export, methods=["GET"]),
-        ]
+        ],
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlparse
 
@@ -19,10 +19,63 @@ from email_validator import EmailNotValidError, validate_email
 from cloodot_app.errors import FieldValueError
 
 TEXT_MAX_LENGTH = 500
+# Beyond 15 significant digits a float no longer holds every whole number exactly, and a
+# spreadsheet shows it rounded: a "number" that large is an id or a mistake.
+NUMBER_LIMIT = 1e15
+# The dates a date field accepts (birthdays, renewals, events): outside them a value is a
+# typo, and years 1 or 9999 break date arithmetic in filters and exports.
+DATE_MIN_YEAR = 1900
+DATE_MAX_YEAR = 2999
 
 
 def _blank(raw: Any) -> bool:
     return raw is None or (isinstance(raw, str) and not raw.strip()) or raw == []
+
+
+def _real_number(raw: Any) -> bool:
+    return isinstance(raw, int | float) and not isinstance(raw, bool)
+
+
+def _bounded(number: float) -> bool:
+    # Compared as given: math.isfinite(10**400) or float(10**400) would raise OverflowError.
+    if isinstance(number, float) and not math.isfinite(number):
+        return False
+    return -NUMBER_LIMIT < number < NUMBER_LIMIT
+
+
+def clean_text(value: str) -> str:
+    """Refuse what no database column can hold as text: NUL characters (PostgreSQL refuses
+    them) and lone surrogates (not encodable as UTF-8)."""
+    if "\x00" in value:
+        raise FieldValueError("Remove the NUL character (\\0) from the text.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FieldValueError("The text contains a character that is not valid Unicode.") from None
+    return value
+
+
+def _as_text(raw: Any) -> str:
+    """A value sent for a text-like field: text, or a number written as text. Anything else
+    (an object, a list, true/false) is refused rather than stored as its Python spelling."""
+    if isinstance(raw, str):
+        return clean_text(raw)
+    # (Bounded: str() of an integer of thousands of digits raises ValueError.)
+    if _real_number(raw) and _bounded(raw):
+        return str(raw)
+    raise FieldValueError(f"Enter text, not {_kind(raw)}.")
+
+
+def _kind(raw: Any) -> str:
+    if isinstance(raw, bool):
+        return "true or false"
+    if isinstance(raw, dict):
+        return "an object"
+    if isinstance(raw, list | tuple | set | frozenset):
+        return "a list"
+    if _real_number(raw):
+        return "a number" if _bounded(raw) else "that number"
+    return "a value of another kind"
 
 
 @dataclass(frozen=True)
@@ -39,7 +92,7 @@ class FieldType:
         """Return the value to store (None clears it) or raise FieldValueError."""
         if _blank(raw):
             return None
-        return self.clean(str(raw).strip(), options or [])
+        return self.clean(_as_text(raw).strip(), options or [])
 
     def clean(self, value: str, options: list[str]) -> Any:
         if len(value) > TEXT_MAX_LENGTH:
@@ -61,8 +114,12 @@ class UrlType(FieldType):
     def clean(self, value: str, options: list[str]) -> str:
         if "://" not in value:
             value = "https://" + value
-        parsed = urlparse(value)
-        if parsed.scheme not in ("http", "https") or "." not in (parsed.hostname or ""):
+        try:
+            parsed = urlparse(value)
+            scheme, hostname = parsed.scheme, parsed.hostname or ""
+        except ValueError:  # e.g. "http://[not-an-ip"
+            scheme = hostname = ""
+        if scheme not in ("http", "https") or "." not in hostname:
             raise FieldValueError("Enter a web address such as https://example.com.")
         return super().clean(value, options)
 
@@ -96,19 +153,22 @@ class NumberType(FieldType):
     def validate(self, raw: Any, options: list[str] | None = None) -> Any:
         if _blank(raw):
             return None
-        if isinstance(raw, bool):
-            raise FieldValueError("Enter a number.")
-        if isinstance(raw, int | float):
-            number = float(raw)
-        else:
-            text = str(raw).strip().replace(",", "")
+        if _real_number(raw):
+            number = raw
+        elif isinstance(raw, str):
+            text = clean_text(raw).strip().replace(",", "")
             try:
                 number = float(text)
             except ValueError:
                 raise FieldValueError(f"“{raw}” is not a number.") from None
-        if not math.isfinite(number):
+        else:
+            raise FieldValueError(f"Enter a number. ({_kind(raw).capitalize()} is not one.)")
+        if isinstance(number, float) and not math.isfinite(number):
             raise FieldValueError("Enter a finite number.")
-        return int(number) if number.is_integer() and abs(number) < 2**53 else number
+        if not _bounded(number):
+            raise FieldValueError("Enter a number between -10^15 and 10^15.")
+        number = float(number)
+        return int(number) if number.is_integer() else number
 
 
 class SelectType(FieldType):
@@ -133,9 +193,9 @@ class MultiSelectType(FieldType):
         if _blank(raw):
             return None
         if isinstance(raw, str):
-            values = [v.strip() for v in raw.split(",")]
+            values = [v.strip() for v in clean_text(raw).split(",")]
         elif isinstance(raw, list | tuple | set | frozenset):
-            values = list(raw)
+            values = [v.strip() if isinstance(v, str) else v for v in raw]
         else:
             # A number, a boolean, an object: not something to pick options from.
             raise FieldValueError(f"Choose from the options: {', '.join(options or [])}.")
@@ -161,12 +221,23 @@ class DateType(FieldType):
     def validate(self, raw: Any, options: list[str] | None = None) -> Any:
         if _blank(raw):
             return None
-        if isinstance(raw, date):
-            return raw.isoformat()[:10]
-        try:
-            return date.fromisoformat(str(raw).strip()[:10]).isoformat()
-        except ValueError:
-            raise FieldValueError("Pick a date (YYYY-MM-DD).") from None
+        if isinstance(raw, datetime):
+            value = raw.date()
+        elif isinstance(raw, date):
+            value = raw
+        elif isinstance(raw, str):
+            text = clean_text(raw).strip()
+            try:
+                value = date.fromisoformat(text[:10])
+            except ValueError:
+                raise FieldValueError("Pick a date (YYYY-MM-DD).") from None
+        else:
+            raise FieldValueError(f"Pick a date (YYYY-MM-DD), not {_kind(raw)}.")
+        if not DATE_MIN_YEAR <= value.year <= DATE_MAX_YEAR:
+            raise FieldValueError(
+                f"Pick a date between the years {DATE_MIN_YEAR} and {DATE_MAX_YEAR}."
+            )
+        return value.isoformat()
 
 
 FIELD_TYPES: dict[str, FieldType] = {

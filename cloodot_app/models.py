@@ -72,7 +72,17 @@ class Contact(SQLModel, table=True):
         sa.Index("ix_contact_ws_name", "workspace_id", "name", "id"),
         sa.Index("ix_contact_ws_email", "workspace_id", "email"),
         sa.Index("ix_contact_ws_phone", "workspace_id", "phone"),
-        sa.Index("ix_contact_ws_channel_external", "workspace_id", "channel", "external_id"),
+        # One contact per sender and channel: concurrent first messages from one sender
+        # cannot create two (services.ingestion inserts with ON CONFLICT DO NOTHING).
+        sa.Index(
+            "uq_contact_ws_channel_external",
+            "workspace_id",
+            "channel",
+            "external_id",
+            unique=True,
+            sqlite_where=sa.text("external_id IS NOT NULL"),
+            postgresql_where=sa.text("external_id IS NOT NULL"),
+        ),
         sa.Index("ix_contact_ws_channel_created", "workspace_id", "channel", "created_at"),
         sa.Index("ix_contact_ws_opt_in", "workspace_id", "campaign_opt_in"),
     )
@@ -156,11 +166,31 @@ class ConversationLabel(SQLModel, table=True):
 class Message(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_message_conversation_sent", "conversation_id", "sent_at"),
-        sa.Index("ix_message_conversation_external", "conversation_id", "external_id"),
+        # A channel's message id is stored once per workspace and channel, whichever
+        # contact or conversation a retried delivery would have landed in.
+        sa.Index(
+            "uq_message_ws_channel_external",
+            "workspace_id",
+            "channel",
+            "external_id",
+            unique=True,
+            sqlite_where=sa.text("external_id IS NOT NULL"),
+            postgresql_where=sa.text("external_id IS NOT NULL"),
+        ),
+        # A message with a channel id always says whose it is, so the index above covers it.
+        sa.CheckConstraint(
+            "external_id IS NULL OR (workspace_id IS NOT NULL AND channel IS NOT NULL)",
+            name="ck_message_external_id_scoped",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     conversation_id: int = Field(foreign_key="conversation.id", ondelete="CASCADE")
+    # The conversation's workspace and channel, copied onto the row so that the unique
+    # index above can hold them. Required (by the check) only where external_id is set:
+    # messages written without a channel id (demo data) may leave them empty.
+    workspace_id: int | None = Field(default=None, foreign_key="workspace.id", ondelete="CASCADE")
+    channel: str | None = Field(default=None, max_length=20)
     # The channel's own message id: a retried delivery is recognised, not stored twice.
     external_id: str | None = Field(default=None, max_length=200)
     direction: str = Field(max_length=10)  # Direction

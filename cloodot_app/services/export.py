@@ -213,9 +213,20 @@ def export_filename(today: date) -> str:
 # --------------------------------------------------------------------------- the file
 
 
+# Spreadsheets also read the full-width forms (U+FF1D ＝, FF0B ＋, FF0D －, FF20 ＠) as
+# formula starts, and a leading ";" (or full-width "；") before one of them is skipped as a
+# separator by some importers.
+_FULL_WIDTH_FORMULA_PREFIXES = ("\uff1d", "\uff0b", "\uff0d", "\uff20")
+_SEPARATORS = (";", "\uff1b")
+
+
 def neutralize(value: str) -> str:
     """Prefix a quote to a cell a spreadsheet would read as a formula."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+    starts = (*FORMULA_PREFIXES, *_FULL_WIDTH_FORMULA_PREFIXES)
+    rest = value.lstrip("".join(_SEPARATORS) + " ")
+    if value.startswith(starts) or (value.startswith(_SEPARATORS) and rest.startswith(starts)):
+        return "'" + value
+    return value
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlmodel import Session
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, SQLModel
 
 from cloodot_app.errors import UnknownChannel
-from cloodot_app.fieldtypes import FieldValueError, digits_only, field_type
+from cloodot_app.fieldtypes import FieldValueError, clean_text, digits_only, field_type
 from cloodot_app.models import (
     MESSAGING_CHANNELS,
     Contact,
@@ -40,6 +42,9 @@ AVATAR_COLORS = (
 
 # A channel's clock may run a little ahead of ours; beyond this, a timestamp is refused.
 _CLOCK_SKEW = timedelta(minutes=5)
+# No channel delivered messages before this; earlier is a client bug (or 0001-01-01).
+_EARLIEST_SENT_AT = datetime(2000, 1, 1, tzinfo=UTC)
+_SENT_AT_RANGE = "sent_at must be between 2000-01-01 and now"
 
 
 class IncomingMessage(BaseModel):
@@ -57,6 +62,21 @@ class IncomingMessage(BaseModel):
     message_id: str | None = Field(default=None, max_length=200)
     direction: Direction = Direction.INCOMING
     sent_at: datetime | None = None
+
+    @field_validator("external_id", "text", "name", "email", "phone", "message_id")
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return clean_text(value)
+        except FieldValueError as error:
+            raise ValueError(str(error)) from None
+
+    @field_validator("message_id")
+    @classmethod
+    def _blank_id_is_no_id(cls, value: str | None) -> str | None:
+        return value or None
 
     @field_validator("email")
     @classmethod
@@ -81,7 +101,12 @@ class IncomingMessage(BaseModel):
             return None
         if value.tzinfo is None:
             raise ValueError("sent_at needs a time zone (e.g. 2026-11-22T10:00:00Z)")
-        value = value.astimezone(UTC)
+        try:
+            value = value.astimezone(UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 is before year 1 in UTC
+            raise ValueError(_SENT_AT_RANGE) from None
+        if value < _EARLIEST_SENT_AT:
+            raise ValueError(_SENT_AT_RANGE)
         if value > utcnow().replace(microsecond=0) + _CLOCK_SKEW:
             raise ValueError("sent_at is in the future")
         return value
@@ -96,30 +121,63 @@ class IngestResult:
     duplicate: bool = False
 
 
+class _AlreadyStored(Exception):
+    """The message id was stored by a delivery that committed while this one ran."""
+
+
+# Attempts to pin a sender's contact: one more only when it was deleted in between.
+_CONTACT_ATTEMPTS = 3
+
+
 def ingest_message(
     session: Session, workspace_id: int, channel: str, incoming: IncomingMessage
 ) -> IngestResult:
     """Find the contact (by channel id, then phone, then email) or create it; append the
-    message to its open conversation on the channel; bump last interaction."""
+    message to its open conversation on the channel; bump last interaction.
+
+    Safe under concurrent deliveries (a channel retrying, several workers): the message
+    and the sender are inserted with ON CONFLICT DO NOTHING against the unique indexes
+    on (workspace, channel, external id) and re-read when another delivery won, and the
+    sender's contact row is locked before its conversation is chosen, so N identical
+    posts store one message, one contact and one conversation on SQLite and PostgreSQL.
+    """
     if channel not in {c.value for c in MESSAGING_CHANNELS}:
         names = ", ".join(c.value for c in MESSAGING_CHANNELS)
         raise UnknownChannel(f"Unknown channel “{channel}”; use one of {names}.")
     sent_at = incoming.sent_at or utcnow()
 
-    if incoming.message_id:
-        existing = session.execute(
-            sa.select(Message.id, Conversation.id, Conversation.contact_id)
-            .join(Conversation, Conversation.id == Message.conversation_id)
-            .where(
-                Conversation.workspace_id == workspace_id,
-                Conversation.channel == channel,
-                Message.external_id == incoming.message_id,
-            )
-        ).first()
-        if existing is not None:
-            return IngestResult(existing[2], existing[1], existing[0], False, duplicate=True)
+    # A retried delivery is answered without writing anything.
+    stored = _stored_message(session, workspace_id, channel, incoming.message_id)
+    if stored is not None:
+        return stored
 
-    contact, created = _find_or_create_contact(session, workspace_id, channel, incoming, sent_at)
+    contact, created = _pinned_contact(session, workspace_id, channel, incoming, sent_at)
+    # Deliveries for this sender now run one at a time: what they stored is visible.
+    stored = _stored_message(session, workspace_id, channel, incoming.message_id)
+    if stored is not None:
+        return stored
+    try:
+        # A savepoint, so that a message id another sender's delivery stored meanwhile
+        # undoes this delivery's conversation and contact changes.
+        with session.begin_nested():
+            result = _append_message(session, workspace_id, channel, incoming, contact, sent_at)
+    except _AlreadyStored:
+        stored = _stored_message(session, workspace_id, channel, incoming.message_id)
+        assert stored is not None  # the conflict was with a committed row
+        return stored
+    result.contact_created = created
+    return result
+
+
+def _append_message(
+    session: Session,
+    workspace_id: int,
+    channel: str,
+    incoming: IncomingMessage,
+    contact: Contact,
+    sent_at: datetime,
+) -> IngestResult:
+    _fill_in(session, contact, channel, incoming)
     conversation = session.execute(
         sa.select(Conversation)
         .where(
@@ -127,7 +185,7 @@ def ingest_message(
             Conversation.channel == channel,
             Conversation.status != ConversationStatus.RESOLVED.value,
         )
-        .order_by(Conversation.updated_at.desc())
+        .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
         .limit(1)
     ).scalar_one_or_none()
     if conversation is None:
@@ -140,12 +198,16 @@ def ingest_message(
 
     message = Message(
         conversation_id=conversation.id,
+        workspace_id=workspace_id,
+        channel=channel,
         direction=incoming.direction.value,
         text=incoming.text,
         sent_at=sent_at,
         external_id=incoming.message_id,
     )
-    session.add(message)
+    message_id = _insert_once(session, Message, message, Message.external_id)
+    if message_id is None:
+        raise _AlreadyStored
     if contact.last_interaction_at is None or sent_at >= _aware(contact.last_interaction_at):
         contact.last_interaction_at = sent_at
         contact.last_message_text = incoming.text[:500]
@@ -154,11 +216,77 @@ def ingest_message(
     session.add(contact)
     bump_data_version(session, workspace_id)
     session.flush()
-    return IngestResult(contact.id, conversation.id, message.id, created)
+    assert contact.id is not None and conversation.id is not None
+    return IngestResult(contact.id, conversation.id, message_id, False)
 
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _stored_message(
+    session: Session, workspace_id: int, channel: str, message_id: str | None
+) -> IngestResult | None:
+    if not message_id:
+        return None
+    existing = session.execute(
+        sa.select(Message.id, Conversation.id, Conversation.contact_id)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Message.workspace_id == workspace_id,
+            Message.channel == channel,
+            Message.external_id == message_id,
+        )
+    ).first()
+    if existing is None:
+        return None
+    return IngestResult(existing[2], existing[1], existing[0], False, duplicate=True)
+
+
+def _insert_once(session: Session, model: type[SQLModel], row: SQLModel, external_id) -> int | None:
+    """INSERT the row unless its (workspace, channel, external id) is taken: the new id, or
+    None when another transaction's row holds that key (waiting for it to commit first)."""
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgres_insert
+    table = model.__table__  # type: ignore[attr-defined]
+    values = {k: v for k, v in row.model_dump().items() if k != "id"}
+    statement = (
+        insert(table)
+        .values(values)
+        .on_conflict_do_nothing(
+            index_elements=[table.c.workspace_id, table.c.channel, table.c.external_id],
+            index_where=external_id.is_not(None),
+        )
+        .returning(table.c.id)
+    )
+    return session.execute(statement).scalar_one_or_none()
+
+
+def _pinned_contact(
+    session: Session,
+    workspace_id: int,
+    channel: str,
+    incoming: IncomingMessage,
+    sent_at: datetime,
+) -> tuple[Contact, bool]:
+    """The sender's contact, found or created, with its row locked for this transaction
+    (a no-op UPDATE: a row lock on PostgreSQL, the database's write lock on SQLite) and
+    read again after the lock, so that it reflects deliveries that committed meanwhile."""
+    for _ in range(_CONTACT_ATTEMPTS):
+        contact_id, created = _find_or_create_contact(
+            session, workspace_id, channel, incoming, sent_at
+        )
+        locked = session.execute(
+            sa.update(Contact)
+            .where(Contact.id == contact_id, Contact.workspace_id == workspace_id)
+            .values(updated_at=Contact.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+        if locked.rowcount == 1:
+            contact = session.get(Contact, contact_id, populate_existing=True)
+            assert contact is not None
+            return contact, created
+        # Deleted between the lookup and the lock: look again.
+    raise RuntimeError(f"The sender's contact kept disappearing (workspace {workspace_id}).")
 
 
 def _find_or_create_contact(
@@ -167,27 +295,10 @@ def _find_or_create_contact(
     channel: str,
     incoming: IncomingMessage,
     sent_at: datetime,
-) -> tuple[Contact, bool]:
-    in_workspace = Contact.workspace_id == workspace_id
-    lookups = [sa.and_(Contact.channel == channel, Contact.external_id == incoming.external_id)]
-    if incoming.phone:
-        lookups.append(Contact.phone == incoming.phone)
-    if incoming.email:
-        lookups.append(Contact.email == incoming.email)
-    for condition in lookups:
-        contact = session.execute(
-            sa.select(Contact).where(in_workspace, condition).order_by(Contact.id).limit(1)
-        ).scalar_one_or_none()
-        if contact is not None:
-            # Fill in what the contact did not have yet; never overwrite what a user typed.
-            contact.name = contact.name or incoming.name or ""
-            contact.email = contact.email or incoming.email
-            if not contact.phone and incoming.phone:
-                contact.phone = incoming.phone
-                contact.phone_digits = digits_only(incoming.phone)
-            if contact.channel == channel and not contact.external_id:
-                contact.external_id = incoming.external_id
-            return contact, False
+) -> tuple[int, bool]:
+    found = _existing_contact_id(session, workspace_id, channel, incoming)
+    if found is not None:
+        return found, False
     contact = Contact(
         workspace_id=workspace_id,
         name=incoming.name or incoming.email or incoming.phone or f"{channel.title()} visitor",
@@ -199,6 +310,58 @@ def _find_or_create_contact(
         avatar_color=AVATAR_COLORS[sum(map(ord, incoming.external_id)) % len(AVATAR_COLORS)],
         created_at=sent_at,
     )
-    session.add(contact)
-    session.flush()
-    return contact, True
+    created = _insert_once(session, Contact, contact, Contact.external_id)
+    if created is not None:
+        return created, True
+    # A concurrent first message from this sender created the contact: use that one.
+    return session.execute(
+        sa.select(Contact.id).where(
+            Contact.workspace_id == workspace_id,
+            Contact.channel == channel,
+            Contact.external_id == incoming.external_id,
+        )
+    ).scalar_one(), False
+
+
+def _existing_contact_id(
+    session: Session, workspace_id: int, channel: str, incoming: IncomingMessage
+) -> int | None:
+    """The sender's contact: by its id on this channel, else by phone, else by email."""
+    lookups = [sa.and_(Contact.channel == channel, Contact.external_id == incoming.external_id)]
+    if incoming.phone:
+        lookups.append(Contact.phone == incoming.phone)
+    if incoming.email:
+        lookups.append(Contact.email == incoming.email)
+    for condition in lookups:
+        found = session.execute(
+            sa.select(Contact.id)
+            .where(Contact.workspace_id == workspace_id, condition)
+            .order_by(Contact.id)
+            .limit(1)
+        ).scalar_one_or_none()
+        if found is not None:
+            return found
+    return None
+
+
+def _fill_in(session: Session, contact: Contact, channel: str, incoming: IncomingMessage) -> None:
+    """Fill in what the contact did not have yet; never overwrite what a user typed."""
+    if contact.channel == channel and not contact.external_id:
+        # Another contact may have been given this channel id meanwhile: then this one
+        # stays without it (the unique index says no; the savepoint keeps the rest).
+        try:
+            with session.begin_nested():
+                session.execute(
+                    sa.update(Contact)
+                    .where(Contact.id == contact.id, Contact.external_id.is_(None))
+                    .values(external_id=incoming.external_id)
+                    .execution_options(synchronize_session=False)
+                )
+        except sa.exc.IntegrityError:
+            pass
+        session.refresh(contact, ["external_id"])
+    contact.name = contact.name or incoming.name or ""
+    contact.email = contact.email or incoming.email
+    if not contact.phone and incoming.phone:
+        contact.phone = incoming.phone
+        contact.phone_digits = digits_only(incoming.phone)

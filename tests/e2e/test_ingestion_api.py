@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 import sqlalchemy as sa
@@ -92,6 +95,18 @@ def test_sender_known_by_email_on_another_channel_is_matched(post, app_server):
             422,
             "future",
         ),
+        # issue 8: each of these was a 500, or read the whole body before the token.
+        (
+            "whatsapp",
+            {"external_id": "x", "text": "t", "sent_at": "0001-01-01T00:00:00+14:00"},
+            None,
+            None,
+            422,
+            "sent_at",
+        ),
+        ("whatsapp", {"external_id": "x", "text": "a\x00b"}, None, None, 422, "NUL"),
+        ("whatsapp", None, "wrong-token", b"{not json", 401, "token"),
+        ("whatsapp", None, None, b" " * (64 * 1024 + 1), 413, "larger than"),
     ],
 )
 def test_bad_requests_get_a_clear_error_and_change_nothing(
@@ -103,3 +118,22 @@ def test_bad_requests_get_a_clear_error_and_change_nothing(
     assert needle in response.text
     assert "error" in response.json()
     assert counts(app_server) == before
+
+
+def test_twenty_identical_deliveries_at_once_store_one_message(post, app_server):
+    """issue 8: a channel retrying in parallel stored the message (and its sender) up to
+    18 times. Against the real server: exactly one of each."""
+    body = {"external_id": "wa-race", "text": "once", "message_id": "m-race", "name": "Race"}
+    before = counts(app_server)
+    barrier = threading.Barrier(20)
+
+    def deliver(_):
+        barrier.wait(timeout=30)
+        return post("whatsapp", body)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        responses = list(pool.map(deliver, range(20)))
+    assert sorted(r.status_code for r in responses) == [200] * 19 + [201]
+    assert len({r.json()["contact_id"] for r in responses}) == 1
+    after = counts(app_server)
+    assert (after[0] - before[0], after[1] - before[1]) == (1, 1)

@@ -42,6 +42,7 @@ from cloodot_app.services.export import (
     export_filename,
     export_rows,
     make_ticket,
+    neutralize,
     read_ticket,
     ticket_secret,
     validate_export,
@@ -405,6 +406,34 @@ def test_formulas_are_neutralised(session, engine, workspace_id, name):
     session.commit()
     row = as_dicts(export_text(engine, workspace_id, options()))[0]
     assert row["Name"] == "'" + name
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        '＝HYPERLINK("http://evil.example")',  # full-width equals sign
+        "＋1＋2",
+        "－2＋3",
+        "＠SUM(1)",
+        ";=1+1",
+        ";;+cmd",
+        "; @SUM(1)",
+        "；＝1",  # full-width semicolon, then full-width equals
+    ],
+)
+def test_full_width_and_separated_formulas_are_neutralised(session, engine, workspace_id, name):
+    add_contact(session, workspace_id, name)
+    session.commit()
+    row = as_dicts(export_text(engine, workspace_id, options()))[0]
+    assert row["Name"] == "'" + name
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Ana; Ben", "; hello", ";", "a=b", "Ｆull width", "50％ off", "mail@example.com"],
+)
+def test_text_that_is_not_a_formula_is_left_alone(text):
+    assert neutralize(text) == text
 
 
 def test_every_text_cell_and_user_header_is_neutralised(session, engine, workspace_id):

@@ -170,3 +170,124 @@ def test_digits_only_and_normalize_phone():
     assert digits_only(None) == ""
     assert digits_only("no digits") == ""
     assert normalize_phone("+33 1 23 45 67 89") == "+33123456789"
+
+
+# --------------------------------------------------------------------------- wrong kinds
+# Event handlers pass JSON from the browser straight to validate(): a value of the wrong
+# kind is refused with a sentence, never stored as its Python spelling nor left to crash.
+
+TEXT_LIKE = ["text", "url", "phone", "email", "select"]
+
+
+@pytest.mark.parametrize("type_name", TEXT_LIKE)
+@pytest.mark.parametrize(
+    ("raw", "needle"),
+    [
+        ({"first": "Ann"}, "not an object"),
+        (["Pro"], "not a list"),
+        (True, "not true or false"),
+        (False, "not true or false"),
+        (10**400, "not that number"),
+        (float("nan"), "not that number"),
+    ],
+    ids=["object", "list", "true", "false", "huge-int", "nan"],
+)
+def test_text_like_types_refuse_values_that_are_not_text(type_name, raw, needle):
+    with pytest.raises(FieldValueError, match=needle):
+        validate(type_name, raw, OPTIONS)
+
+
+@pytest.mark.parametrize("type_name", ["text", "url", "email", "phone", "select", "number", "date"])
+@pytest.mark.parametrize(
+    ("raw", "needle"),
+    [
+        ("Acme\x00Ltd", "NUL character"),
+        ("\ud800", "not valid Unicode"),
+    ],
+)
+def test_text_with_nul_or_broken_unicode_is_refused(type_name, raw, needle):
+    with pytest.raises(FieldValueError, match=needle):
+        validate(type_name, raw, OPTIONS)
+
+
+def test_multi_select_refuses_nul_and_non_text_items():
+    with pytest.raises(FieldValueError, match="NUL character"):
+        validate("multi_select", "Pro,\x00", OPTIONS)
+    with pytest.raises(FieldValueError, match="is not one of the options"):
+        validate("multi_select", [{"Pro": 1}], OPTIONS)
+    with pytest.raises(FieldValueError, match="is not one of the options"):
+        validate("multi_select", ["Pro", ["Free"]], OPTIONS)
+    with pytest.raises(FieldValueError, match="Choose from the options"):
+        validate("multi_select", {"Pro": True}, OPTIONS)
+    assert validate("multi_select", [" Pro "], OPTIONS) == ["Pro"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (10**400, "Enter a number between -10^15 and 10^15."),
+        (-(10**20), "Enter a number between -10^15 and 10^15."),
+        (1e15, "Enter a number between -10^15 and 10^15."),
+        ("1e400", "Enter a finite number."),
+        ("9" * 400, "Enter a finite number."),
+        ("1" * 30, "Enter a number between -10^15 and 10^15."),
+        ({"value": 3}, "Enter a number."),
+        ([3], "Enter a number."),
+        (False, "Enter a number."),
+    ],
+)
+def test_number_refuses_what_is_not_a_number_in_bounds(raw, message):
+    with pytest.raises(FieldValueError) as caught:
+        validate("number", raw)
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        (999_999_999_999_999, 999_999_999_999_999),
+        ("-999,999,999,999,999", -999_999_999_999_999),
+        (0.1, 0.1),
+        ("0", 0),
+    ],
+)
+def test_number_accepts_values_up_to_the_bound(raw, stored):
+    result = validate("number", raw)
+    assert result == stored
+    assert type(result) is type(stored)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("0001-01-01", "between the years 1900 and 2999"),
+        ("1899-12-31", "between the years 1900 and 2999"),
+        ("3000-01-01", "between the years 1900 and 2999"),
+        (date(9999, 12, 31), "between the years 1900 and 2999"),
+        (20260101, "Pick a date (YYYY-MM-DD)"),
+        ({"year": 2026}, "Pick a date (YYYY-MM-DD)"),
+        (["2026-01-01"], "Pick a date (YYYY-MM-DD)"),
+        (True, "Pick a date (YYYY-MM-DD)"),
+    ],
+)
+def test_date_refuses_other_kinds_and_far_years(raw, message):
+    with pytest.raises(FieldValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        validate("date", raw)
+
+
+def test_date_bounds_are_inclusive():
+    assert validate("date", "1900-01-01") == "1900-01-01"
+    assert validate("date", "2999-12-31") == "2999-12-31"
+
+
+def test_numbers_are_still_accepted_as_text():
+    """A number field changed to text keeps its values ("12.5"), and select options may be
+    numbers written as text."""
+    assert validate("text", 12.5) == "12.5"
+    assert validate("select", 12, ["12"]) == "12"
+
+
+@pytest.mark.parametrize("raw", ["http://[not-an-ip", "https://[::1"])
+def test_url_that_cannot_be_parsed_is_a_readable_error(raw):
+    with pytest.raises(FieldValueError, match="Enter a web address"):
+        validate("url", raw)

@@ -1,6 +1,7 @@
 """Alembic owns the schema: an empty database migrates to head on both dialects, the
-migrations describe exactly the models (no drift), and SQLite (and PostgreSQL) can go down
-to base and up again."""
+migrations describe exactly the models (no drift), SQLite (and PostgreSQL) can go down
+to base and up again, and every revision upgrades a database full of data without losing
+any of it (tests/unit/migration_helpers.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,16 @@ import cloodot_app.models  # noqa: F401  (registers every table on SQLModel.meta
 from alembic import command
 from cloodot_app.db import alembic_config, make_engine, migrate
 from cloodot_app.search_index import include_in_autogenerate as include_object
+from tests.conftest import DIALECTS
+from tests.unit.migration_helpers import (
+    assert_nothing_lost,
+    build_at,
+    check_upgrade_keeps_data,
+    fill_representative,
+    fresh_database,
+    snapshot,
+    upgrade_to,
+)
 
 APP_TABLES = {table.name for table in SQLModel.metadata.sorted_tables}
 
@@ -34,32 +45,11 @@ POSTGRES_SEARCH_INDEXES = {
 }
 
 
-def _reset_postgres(admin: sa.Engine) -> None:
-    with admin.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA public"))
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
-    ]
-)
+@pytest.fixture(params=DIALECTS)
 def empty_database_url(request, tmp_path: Path) -> Iterator[str]:
     """A database with no tables at all: a new SQLite file, or PostgreSQL's public schema
     dropped and re-created (migrated again afterwards, for the tests that follow)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
-        return
-    admin: sa.Engine = request.getfixturevalue("postgres_admin_engine")
-    url = admin.url.render_as_string(hide_password=False)
-    _reset_postgres(admin)
-    try:
-        yield url
-    finally:
-        _reset_postgres(admin)
-        migrate(url)
+    yield from fresh_database(request, tmp_path)
 
 
 def _head() -> str:
@@ -168,3 +158,216 @@ def test_autogenerate_leaves_out_only_the_hand_written_ddl():
     assert not include_object(None, "ix_contact_ws_last_interaction_pg", "index", True, None)
     assert include_object(None, "contact", "table", True, None)
     assert include_object(None, "ix_contact_ws_name", "index", True, None)
+
+
+# --------------------------------------------------------------------------- upgrades with data
+
+
+def _revision_steps() -> list[tuple[str, str]]:
+    """(previous revision, revision) for every revision that has a previous one."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    steps = []
+    for revision in script.walk_revisions():
+        for previous in revision._normalized_down_revisions:
+            steps.append((previous, revision.revision))
+    return sorted(steps)
+
+
+@pytest.mark.parametrize(("previous", "revision"), _revision_steps())
+def test_every_revision_upgrades_a_full_database_without_losing_data(
+    empty_database_url, previous, revision
+):
+    check_upgrade_keeps_data(empty_database_url, previous, revision)
+
+
+UNIQUE_IDS = "6a45f45ff8c1"
+
+
+def _insert(connection: sa.Connection, table: str, **values) -> int:
+    columns = ", ".join(values)
+    placeholders = ", ".join(f":{name}" for name in values)
+    return connection.execute(
+        sa.text(f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) RETURNING id"),
+        values,
+    ).scalar_one()
+
+
+def test_unique_ingestion_ids_backfills_every_message(empty_database_url):
+    _, after = check_upgrade_keeps_data(empty_database_url, "7c29a6a99980", UNIQUE_IDS)
+    conversations = after["conversation"]
+    assert after["message"]
+    for message in after["message"].values():
+        owner = conversations[(message["conversation_id"],)]
+        assert (message["workspace_id"], message["channel"]) == (
+            owner["workspace_id"],
+            owner["channel"],
+        )
+
+
+def test_unique_ingestion_ids_merges_the_duplicates_a_database_holds(empty_database_url):
+    """Duplicates as the race made them (and as users then edited them): the oldest row
+    of each group stays, everything that hung on the others moves to it, the rest of the
+    data is untouched, and the unique indexes exist afterwards."""
+    url = empty_database_url
+    build_at(url, "7c29a6a99980")
+    world = fill_representative(url)
+    acme = world.workspaces["acme"]
+    vip, lead, churned = (world.labels[n] for n in ("VIP", "Lead", "Churned"))
+    t = [f"2026-11-0{day} 10:00:00" for day in range(1, 6)]
+    engine = make_engine(url)
+    with engine.begin() as connection:
+
+        def contact(name, created, **values):
+            defaults = {
+                "workspace_id": acme,
+                "name": name,
+                "avatar_color": "teal",
+                "channel": "whatsapp",
+                "external_id": "wa-dup",
+                "created_at": created,
+                "updated_at": created,
+                "campaign_opt_in": False,
+                "custom_fields": "{}",
+            }
+            return _insert(connection, "contact", **{**defaults, **values})
+
+        # The oldest (lowest id) has no email and an older last message.
+        kept = contact(
+            "Dana",
+            t[1],
+            phone="+34612000111",
+            phone_digits="34612000111",
+            last_interaction_at=t[1],
+            last_message_text="first",
+            last_message_direction="incoming",
+            custom_fields='{"plan": "Pro", "company": "Old Co"}',
+        )
+        second = contact(
+            "",
+            t[0],
+            email="dana@example.com",
+            updated_at=t[4],
+            last_interaction_at=t[3],
+            last_message_text="latest",
+            last_message_direction="outgoing",
+            campaign_opt_in=True,
+            custom_fields='{"plan": "Gold", "score": 9}',
+        )
+        third = contact("Dana Copy", t[2], image_url="https://img.example.com/d.png")
+        # Same external id, other channel or workspace: not duplicates.
+        other_channel = contact("Dana IG", t[2], channel="instagram")
+        other_workspace = contact("Dana G", t[2], workspace_id=world.workspaces["globex"])
+        for contact_id, label in ((kept, vip), (second, vip), (second, lead), (third, churned)):
+            _insert_label = "INSERT INTO contact_label (contact_id, label_id) VALUES (:c, :l)"
+            connection.execute(sa.text(_insert_label), {"c": contact_id, "l": label})
+        conversations = {}
+        for owner in (kept, second, third):
+            conversations[owner] = _insert(
+                connection,
+                "conversation",
+                workspace_id=acme,
+                contact_id=owner,
+                channel="whatsapp",
+                status="open",
+                created_at=t[0],
+                updated_at=t[0],
+                custom_fields='{"topic": "dup"}',
+            )
+
+        def message(conversation_id, external_id, text):
+            return _insert(
+                connection,
+                "message",
+                conversation_id=conversation_id,
+                external_id=external_id,
+                direction="incoming",
+                text=text,
+                sent_at=t[0],
+            )
+
+        first_copy = message(conversations[kept], "m-dup", "hello")
+        later_copies = [
+            message(conversations[second], "m-dup", "hello"),
+            message(conversations[third], "m-dup", "hello"),
+        ]
+        own = message(conversations[second], "m-own", "only in the second")
+        no_id = [message(conversations[third], None, "no id") for _ in range(2)]
+    engine.dispose()
+    before = snapshot(url)
+
+    upgrade_to(url, UNIQUE_IDS)
+    after = snapshot(url)
+
+    # Everything that was not a duplicate is as it was.
+    merged_away = {(second,), (third,)}
+    assert_nothing_lost(
+        before,
+        after,
+        removed={
+            "contact": merged_away,
+            "message": {(m,) for m in later_copies},
+            "contact_label": {(second, vip), (second, lead), (third, churned)},
+        },
+        changed={
+            "contact": {
+                (kept,): {
+                    "email",
+                    "image_url",
+                    "created_at",
+                    "updated_at",
+                    "last_interaction_at",
+                    "last_message_text",
+                    "last_message_direction",
+                    "campaign_opt_in",
+                    "custom_fields",
+                }
+            },
+            "conversation": {(conversations[c],): {"contact_id"} for c in (second, third)},
+        },
+    )
+    dana = after["contact"][(kept,)]
+    assert (dana["name"], dana["email"], dana["phone"], dana["image_url"]) == (
+        "Dana",
+        "dana@example.com",
+        "+34612000111",
+        "https://img.example.com/d.png",
+    )
+    assert dana["custom_fields"] == {"plan": "Pro", "company": "Old Co", "score": 9}
+    assert dana["created_at"] == before["contact"][(second,)]["created_at"]
+    assert dana["updated_at"] == before["contact"][(second,)]["updated_at"]
+    assert (dana["last_message_text"], dana["last_message_direction"]) == ("latest", "outgoing")
+    assert dana["last_interaction_at"] == before["contact"][(second,)]["last_interaction_at"]
+    assert dana["campaign_opt_in"] is True
+    assert {label for (c, label) in after["contact_label"] if c == kept} == {vip, lead, churned}
+    assert {conversations[c] for c in (kept, second, third)} == {
+        key[0] for key, row in after["conversation"].items() if row["contact_id"] == kept
+    }
+    assert (other_channel,) in after["contact"] and (other_workspace,) in after["contact"]
+    kept_messages = {m for (m,) in after["message"]}
+    assert first_copy in kept_messages and own in kept_messages
+    assert set(no_id) <= kept_messages
+
+    # And from now on the database itself refuses a second copy.
+    engine = make_engine(url)
+    try:
+        for statement in (
+            "INSERT INTO contact (workspace_id, name, avatar_color, channel, external_id,"
+            " created_at, updated_at, campaign_opt_in, custom_fields) VALUES"
+            f" ({acme}, 'x', 'teal', 'whatsapp', 'wa-dup', '{t[0]}', '{t[0]}', false, '{{}}')",
+            "INSERT INTO message (conversation_id, workspace_id, channel, external_id,"
+            f" direction, text, sent_at) VALUES ({conversations[kept]}, {acme}, 'whatsapp',"
+            f" 'm-dup', 'incoming', 'again', '{t[0]}')",
+        ):
+            with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+                connection.execute(sa.text(statement))
+    finally:
+        engine.dispose()
+
+
+def test_unique_ingestion_ids_downgrade_keeps_the_data(empty_database_url):
+    check_upgrade_keeps_data(empty_database_url, "7c29a6a99980", UNIQUE_IDS)
+    before = snapshot(empty_database_url)
+    command.downgrade(alembic_config(empty_database_url), "7c29a6a99980")
+    assert_nothing_lost(
+        before, snapshot(empty_database_url), dropped={"message": {"workspace_id", "channel"}}
+    )
