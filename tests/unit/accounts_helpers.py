@@ -1,0 +1,55 @@
+"""Small worlds for the accounts tests: cheap password hashing, users with roles, settings."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlmodel import Session
+
+from cloodot_app.access import Identity, Role
+from cloodot_app.models import User
+from cloodot_app.services import accounts
+
+PASSWORD = "correct horse battery"
+
+
+def fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Still argon2id, with the smallest parameters: tests hash dozens of passwords."""
+    monkeypatch.setattr(
+        accounts,
+        "passwords",
+        PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)),
+    )
+
+
+def use_settings(monkeypatch: pytest.MonkeyPatch, **changes: Any) -> None:
+    monkeypatch.setattr(accounts, "settings", dataclasses.replace(accounts.settings, **changes))
+
+
+def make_member(
+    session: Session,
+    workspace_id: int,
+    email: str,
+    role: Role = Role.AGENT,
+    password: str = PASSWORD,
+    name: str = "",
+) -> User:
+    """A user (created if new) who is a member of `workspace_id` with `role`, committed."""
+    user = accounts.user_by_email(session, email) or accounts.create_user(
+        session, email, name or email.split("@")[0].title(), password
+    )
+    accounts.add_member(session, workspace_id, user.id, role)
+    session.commit()
+    return user
+
+
+def sign_in_as(session: Session, user: User, workspace_id: int) -> tuple[str, Identity]:
+    token = accounts.start_session(session, user.id, workspace_id)
+    session.commit()
+    identity = accounts.resolve_session(session, token)
+    assert identity is not None
+    return token, identity
