@@ -952,12 +952,13 @@ def use_ticket_once(session: Session, nonce: str, *, now: datetime | None = None
     key decides (INSERT … ON CONFLICT DO NOTHING), so two simultaneous uses cannot both
     win; the caller commits at once (on PostgreSQL the loser waits for that commit)."""
     insert = postgres_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    result = session.execute(
+    claimed = session.execute(
         insert(ExportTicketUse)
         .values(nonce=nonce, used_at=now or utcnow())
         .on_conflict_do_nothing(index_elements=["nonce"])
-    )
-    return result.rowcount == 1
+        .returning(ExportTicketUse.nonce)
+    ).scalar_one_or_none()
+    return claimed is not None
 
 
 def forget_used_tickets(session: Session, before: datetime) -> int:

@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlmodel import Session
@@ -53,3 +54,9 @@ def sign_in_as(session: Session, user: User, workspace_id: int) -> tuple[str, Id
     identity = accounts.resolve_session(session, token)
     assert identity is not None
     return token, identity
+
+
+def all_text_in(session: Session, table: str) -> str:
+    """Every value of every row of `table`, as one string (to look for a secret in)."""
+    rows = session.execute(sa.text(f'SELECT * FROM "{table}"')).all()
+    return "\n".join(" ".join(str(value) for value in row) for row in rows)

@@ -8,14 +8,19 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session
 
 from cloodot_app.access import Role
 from cloodot_app.errors import AccessDenied, AccountError, AuthError, PasswordError
 from cloodot_app.models import AuthSession, User, utcnow
 from cloodot_app.services import accounts
 from cloodot_app.services.accounts import SIGN_IN_REFUSED, LoginLimiter
-from tests.unit.accounts_helpers import PASSWORD, fast_passwords, make_member, use_settings
+from tests.unit.accounts_helpers import (
+    PASSWORD,
+    all_text_in,
+    fast_passwords,
+    make_member,
+    use_settings,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -27,12 +32,6 @@ def _fast_passwords(monkeypatch):
 def limiter() -> LoginLimiter:
     """A fresh in-memory limiter per test: 3 failures per account, 5 per client."""
     return LoginLimiter("memory://", "3 per 15 minutes", "5 per 15 minutes")
-
-
-def all_text_in(session: Session, table: str) -> str:
-    """Every value of every row of `table`, as one string (to look for a secret in)."""
-    rows = session.execute(sa.text(f'SELECT * FROM "{table}"')).all()
-    return "\n".join(" ".join(str(value) for value in row) for row in rows)
 
 
 # --------------------------------------------------------------------------- users
