@@ -178,11 +178,16 @@ def _check_actor(actor: Identity | None, workspace_id: int) -> None:
 
 
 def _lock_workspace(session: Session, workspace_id: int) -> None:
-    """Serialise member changes per workspace (PostgreSQL row lock; SQLite serialises
-    writers anyway), so two admins demoting each other cannot leave it with none."""
+    """Serialise member changes per workspace, so two admins demoting each other at once
+    cannot leave it with none. A no-op UPDATE rather than SELECT … FOR UPDATE: it locks
+    the row on PostgreSQL and, on SQLite (where a plain SELECT starts no transaction),
+    takes the write lock before the admin count is read."""
     session.execute(
-        sa.select(Workspace.id).where(Workspace.id == workspace_id).with_for_update()
-    ).first()
+        sa.update(Workspace)
+        .where(Workspace.id == workspace_id)
+        .values(slug=Workspace.slug)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _admin_count(session: Session, workspace_id: int) -> int:
@@ -515,6 +520,18 @@ def resolve_session(
         role=Role(role),
         session_id=auth.id,
     )
+
+
+def authorize(
+    session: Session,
+    token: str | None,
+    capability: Capability,
+    *,
+    now: datetime | None = None,
+) -> Identity:
+    """`resolve_session` then `access.require`: the one call a state guard or an HTTP
+    route makes before it touches a service (AccessDenied when it may not)."""
+    return require(resolve_session(session, token, now=now), capability)
 
 
 def _revoke(session: Session, *conditions: sa.ColumnElement[bool], now: datetime) -> int:

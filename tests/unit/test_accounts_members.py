@@ -417,3 +417,56 @@ def test_deleting_a_user_keeps_the_audit_entries_they_made(session, workspace_id
     rows, total = audit.list_entries(session, workspace_id)
     assert total == 1 and rows[0].actor_user_id is None and rows[0].action == "members.remove"
     assert session.execute(sa.select(sa.func.count()).select_from(Invitation)).scalar() == 0
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(engine, workspace_id):
+    """Both requests read "two admins" before either writes: the workspace lock makes
+    the second wait and count again."""
+    import threading
+
+    from cloodot_app.db import session_scope
+
+    with session_scope(engine) as session:
+        ada = make_member(session, workspace_id, "ada@acme.example", Role.ADMIN)
+        bea = make_member(session, workspace_id, "bea@acme.example", Role.ADMIN)
+        identities = {
+            ada.id: sign_in_as(session, ada, workspace_id)[1],
+            bea.id: sign_in_as(session, bea, workspace_id)[1],
+        }
+    barrier = threading.Barrier(2)
+    outcomes: dict[int, str] = {}
+
+    def demote(actor_id: int, target_id: int) -> None:
+        barrier.wait()
+        try:
+            with session_scope(engine) as session:
+                accounts.change_role(
+                    session, workspace_id, identities[actor_id], target_id, Role.AGENT
+                )
+            outcomes[actor_id] = "done"
+        except AccountError:
+            outcomes[actor_id] = "refused"
+
+    threads = [
+        threading.Thread(target=demote, args=(ada.id, bea.id)),
+        threading.Thread(target=demote, args=(bea.id, ada.id)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes.values()) == ["done", "refused"]
+    with session_scope(engine) as session:
+        roles = [m.role for m in accounts.list_members(session, workspace_id)]
+    assert sorted(roles) == [Role.ADMIN, Role.AGENT]
+
+
+def test_authorize_resolves_and_checks_in_one_call(session, workspace_id, team):
+    from cloodot_app.access import Capability
+
+    _, manager_token, manager = team[Role.MANAGER]
+    assert accounts.authorize(session, manager_token, Capability.EXPORT) == manager
+    with pytest.raises(AccessDenied, match=r"Your role \(Manager\) cannot manage"):
+        accounts.authorize(session, manager_token, Capability.MANAGE_WORKSPACE)
+    with pytest.raises(AccessDenied, match="Sign in"):
+        accounts.authorize(session, "made-up", Capability.VIEW)
