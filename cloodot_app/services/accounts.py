@@ -330,11 +330,13 @@ class LoginLimiter:
         per_account: str = "5 per 15 minutes",
         per_client: str = "20 per 15 minutes",
         key_prefix: str = "cloodot-login",
+        resets_per_account: str = "3 per hour",
     ) -> None:
         options = {"key_prefix": key_prefix} if storage_uri.startswith("redis") else {}
         self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri, **options))
         self.per_account: RateLimitItem = parse(per_account)
         self.per_client: RateLimitItem = parse(per_client)
+        self.resets_per_account: RateLimitItem = parse(resets_per_account)
 
     def allowed(self, account: str, client: str) -> bool:
         if not self._limiter.test(self.per_account, "account", account):
@@ -350,6 +352,11 @@ class LoginLimiter:
         # The account's own count starts again; the client's does not (one client
         # spraying many accounts is what that count is for).
         self._limiter.clear(self.per_account, "account", account)
+
+    def reset_requested(self, account: str) -> bool:
+        """Count a reset request; False past the limit (no one fills a mailbox with
+        reset mails)."""
+        return self._limiter.hit(self.resets_per_account, "reset", account)
 
 
 @cache
@@ -865,11 +872,20 @@ def remove_member(
 
 
 def request_password_reset(
-    session: Session, email: str, *, now: datetime | None = None
+    session: Session,
+    email: str,
+    *,
+    limiter: LoginLimiter | None = None,
+    rate_limited: bool = True,
+    now: datetime | None = None,
 ) -> str | None:
     """A reset token for `email`'s account, or None when there is none (or it is
-    disabled). The caller shows the same message either way, and never shows the token to
-    whoever asked: it goes by mail, or an operator prints it (`admin reset-link`)."""
+    disabled, or asked for too often: 3 an hour). The caller shows the same message
+    either way, and never shows the token to whoever asked: it goes by mail, or an
+    operator prints it (`admin reset-link`, not rate-limited)."""
+    limiter = limiter or login_limiter()
+    if rate_limited and not limiter.reset_requested(canonical_email(email)):
+        return None
     user = _user_by_email(session, email)
     if user is None or user.disabled_at is not None:
         return None

@@ -18,13 +18,16 @@ from cloodot_app.services import accounts
 PASSWORD = "correct horse battery"
 
 
-def fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Still argon2id, with the smallest parameters: tests hash dozens of passwords."""
+def isolate_accounts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per test: a fresh in-memory sign-in limiter (counts never leak between tests), and
+    argon2id with the smallest parameters (tests hash dozens of passwords)."""
     monkeypatch.setattr(
         accounts,
         "passwords",
         PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)),
     )
+    limiter = accounts.LoginLimiter()
+    monkeypatch.setattr(accounts, "login_limiter", lambda: limiter)
 
 
 def use_settings(monkeypatch: pytest.MonkeyPatch, **changes: Any) -> None:

@@ -17,15 +17,15 @@ from cloodot_app.services.accounts import SIGN_IN_REFUSED, LoginLimiter
 from tests.unit.accounts_helpers import (
     PASSWORD,
     all_text_in,
-    fast_passwords,
+    isolate_accounts,
     make_member,
     use_settings,
 )
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(monkeypatch):
-    fast_passwords(monkeypatch)
+def _isolated(monkeypatch):
+    isolate_accounts(monkeypatch)
 
 
 @pytest.fixture
@@ -209,7 +209,12 @@ def test_workers_sharing_redis_share_the_counts(session, workspace_id):
         accounts.authenticate(session, "ana@acme.example", PASSWORD, "", limiter=worker_a)
 
 
+# The app's own (cached) limiter factory: the autouse fixture swaps in a fresh one per test.
+APP_LOGIN_LIMITER = accounts.login_limiter
+
+
 def test_the_apps_limiter_uses_redis_when_redis_url_is_set(monkeypatch):
+    monkeypatch.setattr(accounts, "login_limiter", APP_LOGIN_LIMITER)
     accounts.login_limiter.cache_clear()
     use_settings(monkeypatch, redis_url="redis://127.0.0.1:6379")
     try:

@@ -17,7 +17,7 @@ from cloodot_app.services.workspaces import rotate_ingest_token, workspace_by_to
 from tests.unit.accounts_helpers import (
     PASSWORD,
     all_text_in,
-    fast_passwords,
+    isolate_accounts,
     make_member,
     sign_in_as,
     use_settings,
@@ -27,8 +27,8 @@ NEW_PASSWORD = "a brand new secret"
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(monkeypatch):
-    fast_passwords(monkeypatch)
+def _isolated(monkeypatch):
+    isolate_accounts(monkeypatch)
 
 
 @pytest.fixture
@@ -470,3 +470,17 @@ def test_authorize_resolves_and_checks_in_one_call(session, workspace_id, team):
         accounts.authorize(session, manager_token, Capability.MANAGE_WORKSPACE)
     with pytest.raises(AccessDenied, match="Sign in"):
         accounts.authorize(session, "made-up", Capability.VIEW)
+
+
+def test_reset_requests_are_limited_per_email(session, workspace_id, team):
+    limiter = LoginLimiter(resets_per_account="2 per hour")
+    tokens = [
+        accounts.request_password_reset(session, "abe@acme.example", limiter=limiter)
+        for _ in range(3)
+    ]
+    assert [bool(t) for t in tokens] == [True, True, False]
+    # Another email is not affected; the operator's command is never limited.
+    assert accounts.request_password_reset(session, "max@acme.example", limiter=limiter)
+    assert accounts.request_password_reset(
+        session, "abe@acme.example", limiter=limiter, rate_limited=False
+    )

@@ -14,14 +14,14 @@ from cloodot_app.models import Workspace
 from cloodot_app.services import accounts, audit
 from cloodot_app.services.accounts import LoginLimiter
 from cloodot_app.services.workspaces import ensure_workspace, workspace_by_slug, workspace_by_token
-from tests.unit.accounts_helpers import fast_passwords
+from tests.unit.accounts_helpers import isolate_accounts
 
 PASSWORD = "first admin password"
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(monkeypatch):
-    fast_passwords(monkeypatch)
+def _isolated(monkeypatch):
+    isolate_accounts(monkeypatch)
 
 
 @pytest.fixture

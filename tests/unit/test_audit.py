@@ -13,12 +13,12 @@ from cloodot_app.access import Role
 from cloodot_app.errors import NotFound
 from cloodot_app.models import AuditEntry, ConsentChange, Contact, utcnow
 from cloodot_app.services import audit
-from tests.unit.accounts_helpers import fast_passwords, make_member, sign_in_as
+from tests.unit.accounts_helpers import isolate_accounts, make_member, sign_in_as
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(monkeypatch):
-    fast_passwords(monkeypatch)
+def _isolated(monkeypatch):
+    isolate_accounts(monkeypatch)
 
 
 @pytest.fixture
