@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import pkgutil
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from sqlmodel import Session
 from cloodot_app.access import Identity, Role
 from cloodot_app.models import User
 from cloodot_app.services import accounts
+from cloodot_app.services.accounts import authentication, credentials
 
 PASSWORD = "correct horse battery"
 
@@ -22,16 +25,21 @@ def isolate_accounts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Per test: a fresh in-memory sign-in limiter (counts never leak between tests), and
     argon2id with the smallest parameters (tests hash dozens of passwords)."""
     monkeypatch.setattr(
-        accounts,
+        credentials,
         "passwords",
         PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)),
     )
     limiter = accounts.LoginLimiter()
-    monkeypatch.setattr(accounts, "login_limiter", lambda: limiter)
+    monkeypatch.setattr(authentication, "login_limiter", lambda: limiter)
 
 
 def use_settings(monkeypatch: pytest.MonkeyPatch, **changes: Any) -> None:
-    monkeypatch.setattr(accounts, "settings", dataclasses.replace(accounts.settings, **changes))
+    """Change settings for every accounts module (each reads `settings` from its own
+    namespace, as the rest of the app does)."""
+    for info in pkgutil.iter_modules(accounts.__path__):
+        module = importlib.import_module(f"{accounts.__name__}.{info.name}")
+        if hasattr(module, "settings"):
+            monkeypatch.setattr(module, "settings", dataclasses.replace(module.settings, **changes))
 
 
 def make_member(

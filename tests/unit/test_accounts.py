@@ -13,7 +13,12 @@ from cloodot_app.access import Role
 from cloodot_app.errors import AccessDenied, AccountError, AuthError, PasswordError
 from cloodot_app.models import AuthSession, User, utcnow
 from cloodot_app.services import accounts
-from cloodot_app.services.accounts import SIGN_IN_REFUSED, LoginLimiter
+from cloodot_app.services.accounts import (
+    SIGN_IN_REFUSED,
+    LoginLimiter,
+    authentication,
+    credentials,
+)
 from tests.unit.accounts_helpers import (
     PASSWORD,
     all_text_in,
@@ -115,7 +120,7 @@ def test_wrong_password_unknown_email_and_disabled_account_read_the_same(
 
 def test_unknown_emails_still_cost_a_password_verification(session, monkeypatch, limiter):
     verified = []
-    real = accounts.passwords
+    real = credentials.passwords
 
     class Counting:
         def verify(self, password, hashed):
@@ -125,7 +130,7 @@ def test_unknown_emails_still_cost_a_password_verification(session, monkeypatch,
         def hash(self, password):
             return real.hash(password)
 
-    monkeypatch.setattr(accounts, "passwords", Counting())
+    monkeypatch.setattr(credentials, "passwords", Counting())
     with pytest.raises(AuthError):
         accounts.authenticate(session, "nobody@acme.example", "guess-1234", "", limiter=limiter)
     assert verified == ["guess-1234"]
@@ -214,7 +219,7 @@ APP_LOGIN_LIMITER = accounts.login_limiter
 
 
 def test_the_apps_limiter_uses_redis_when_redis_url_is_set(monkeypatch):
-    monkeypatch.setattr(accounts, "login_limiter", APP_LOGIN_LIMITER)
+    monkeypatch.setattr(authentication, "login_limiter", APP_LOGIN_LIMITER)
     accounts.login_limiter.cache_clear()
     use_settings(monkeypatch, redis_url="redis://127.0.0.1:6379")
     try:
@@ -236,7 +241,7 @@ def test_a_weaker_hash_is_upgraded_on_sign_in(session, workspace_id, limiter, mo
     from pwdlib.hashers.argon2 import Argon2Hasher
 
     monkeypatch.setattr(
-        accounts,
+        credentials,
         "passwords",
         PasswordHash((Argon2Hasher(time_cost=2, memory_cost=2048, parallelism=1),)),
     )
