@@ -72,3 +72,23 @@ class EditConflict(UserError):
     def __init__(self, message: str, current: Any) -> None:
         super().__init__(message)
         self.current = current
+
+
+class AccessDenied(UserError, PermissionError):
+    """No session, or a role that may not do this (HTTP 403): nothing was changed."""
+
+
+class AuthError(UserError):
+    """Sign-in refused. The one message never tells whether the email has an account."""
+
+
+class PasswordError(UserError):
+    """A new password that breaks a password rule."""
+
+
+class AccountError(UserError):
+    """An account, invitation, reset link or membership change that cannot be made."""
+
+
+class MailError(UserError):
+    """The mail server refused or could not be reached."""

@@ -212,3 +212,119 @@ class Segment(SQLModel, table=True):
     on_board: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+# --------------------------------------------------------------------------- accounts
+# Sign-in, workspaces and roles (issue 9). Every secret token is stored only as the hex
+# SHA-256 of the random value handed out: a copy of the database signs no one in.
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    # Normalised lower-case: one account per address, whatever case is typed.
+    email: str = Field(max_length=320, unique=True)
+    name: str = Field(default="", max_length=200)
+    # An argon2 hash, or a value starting with "!" that no password matches (demo users).
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utcnow)
+    disabled_at: datetime | None = Field(default=None)
+
+
+class Membership(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "workspace_id"),
+        sa.Index("ix_membership_workspace_role", "workspace_id", "role"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    workspace_id: int = Field(foreign_key="workspace.id", ondelete="CASCADE")
+    role: str = Field(max_length=20)  # access.Role
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuthSession(SQLModel, table=True):
+    __tablename__ = "auth_session"
+    __table_args__ = (sa.Index("ix_auth_session_user_workspace", "user_id", "workspace_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    # The workspace this session works in now (the switcher changes it).
+    workspace_id: int = Field(foreign_key="workspace.id", ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = Field(default=None)
+    user_agent: str = Field(default="", max_length=300)
+    ip: str = Field(default="", max_length=64)
+
+
+class Invitation(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_invitation_workspace_email", "workspace_id", "email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", ondelete="CASCADE")
+    email: str = Field(max_length=320)
+    role: str = Field(max_length=20)  # access.Role
+    token_hash: str = Field(max_length=64, unique=True)
+    invited_by: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    accepted_at: datetime | None = Field(default=None)
+
+
+class PasswordReset(SQLModel, table=True):
+    __tablename__ = "password_reset"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = Field(default=None)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only: services/audit.py has no function that updates or deletes one."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (
+        sa.Index("ix_audit_entry_ws_created", "workspace_id", "created_at", "id"),
+        sa.Index("ix_audit_entry_ws_action", "workspace_id", "action"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", ondelete="CASCADE")
+    # Kept when the user is deleted (the entry still says what happened).
+    actor_user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    actor_kind: str = Field(max_length=20)  # audit.ActorKind
+    action: str = Field(max_length=80)  # e.g. "contacts.export"
+    summary: str = Field(max_length=1000)
+    details: dict[str, Any] = _json_field({})
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ConsentChange(SQLModel, table=True):
+    """Every campaign opt-in change: from which value, to which, by whom or what, when."""
+
+    __tablename__ = "consent_change"
+    __table_args__ = (sa.Index("ix_consent_change_contact_created", "contact_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", ondelete="CASCADE", index=True)
+    contact_id: int = Field(foreign_key="contact.id", ondelete="CASCADE")
+    old_value: bool | None = Field(default=None)
+    new_value: bool
+    source: str = Field(max_length=20)  # audit.ConsentSource
+    actor_user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ExportTicketUse(SQLModel, table=True):
+    """A used export ticket's nonce: the primary key makes the second use fail."""
+
+    __tablename__ = "export_ticket_use"
+
+    nonce: str = Field(primary_key=True, max_length=64)
+    used_at: datetime = Field(default_factory=utcnow)

@@ -549,7 +549,16 @@ CONVERSATION_COLUMNS = (
     "updated_at",
     "custom_fields",
 )
-MESSAGE_COLUMNS = ("id", "conversation_id", "external_id", "direction", "text", "sent_at")
+MESSAGE_COLUMNS = (
+    "id",
+    "conversation_id",
+    "workspace_id",
+    "channel",
+    "external_id",
+    "direction",
+    "text",
+    "sent_at",
+)
 CONTACT_LABEL_COLUMNS = ("contact_id", "label_id")
 CONVERSATION_LABEL_COLUMNS = ("conversation_id", "label_id")
 
@@ -848,7 +857,18 @@ class _Generator:
                     else answers
                 )
             text = template.format(**slots) if "{" in template else template
-            messages.append((self.next_message, conversation_id, None, direction, text, ts(sent)))
+            messages.append(
+                (
+                    self.next_message,
+                    conversation_id,
+                    self.workspace_id,
+                    channel,
+                    None,
+                    direction,
+                    text,
+                    ts(sent),
+                )
+            )
             self.next_message += 1
 
         age = self.now_ts - sent

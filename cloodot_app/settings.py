@@ -24,8 +24,8 @@ class Settings:
         default_factory=lambda: os.environ.get("DATABASE_URL") or _default_database_url()
     )
     redis_url: str | None = field(default_factory=lambda: os.environ.get("REDIS_URL") or None)
-    # The workspace a browser session works in. Authentication is out of scope for this
-    # module; every service call is still scoped by this id.
+    # The demo workspace: demo data at start-up and the demo sign-in buttons go there.
+    # (Which workspace a browser works in comes from its signed-in session only.)
     workspace_slug: str = field(default_factory=lambda: os.environ.get("CLOODOT_WORKSPACE", "demo"))
     demo_contacts: int = field(
         default_factory=lambda: int(os.environ.get("CLOODOT_DEMO_CONTACTS", "500"))
@@ -35,6 +35,40 @@ class Settings:
     )
     live_interval_seconds: float = field(
         default_factory=lambda: float(os.environ.get("CLOODOT_LIVE_INTERVAL", "3"))
+    )
+    # --- accounts (issue 9) ---
+    # The app's own address: links in mails (invitations, password resets) start with it.
+    app_url: str = field(
+        default_factory=lambda: (
+            os.environ.get("CLOODOT_APP_URL") or "http://localhost:3000"
+        ).rstrip("/")
+    )
+    # A session ends after this long without an event, and in any case this long after
+    # sign-in.
+    session_idle_hours: float = field(
+        default_factory=lambda: float(os.environ.get("CLOODOT_SESSION_IDLE_HOURS", "12"))
+    )
+    session_max_days: float = field(
+        default_factory=lambda: float(os.environ.get("CLOODOT_SESSION_MAX_DAYS", "30"))
+    )
+    # Demo sign-in buttons: off unless CLOODOT_DEMO_MODE=1 (make run sets it).
+    demo_mode: bool = field(default_factory=lambda: _flag(os.environ.get("CLOODOT_DEMO_MODE", "0")))
+    # smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465; unset: no mail,
+    # links are shown to the admin or printed by `python -m cloodot_app.admin`.
+    smtp_url: str | None = field(default_factory=lambda: os.environ.get("CLOODOT_SMTP_URL") or None)
+    mail_from: str | None = field(
+        default_factory=lambda: os.environ.get("CLOODOT_MAIL_FROM") or None
+    )
+    # Failed sign-ins allowed per account (email) and per client (IP) in a moving window,
+    # in the `limits` library's notation.
+    login_limit_account: str = field(
+        default_factory=lambda: os.environ.get("CLOODOT_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes")
+    )
+    login_limit_client: str = field(
+        default_factory=lambda: os.environ.get("CLOODOT_LOGIN_LIMIT_CLIENT", "20 per 15 minutes")
+    )
+    invitation_days: float = field(
+        default_factory=lambda: float(os.environ.get("CLOODOT_INVITATION_DAYS", "7"))
     )
     # Signs CSV download tickets. Every worker and host must share it: one that signs with
     # its own random key refuses the tickets the others made (startup.check_configuration).
@@ -50,6 +84,10 @@ class Settings:
         """Whether more than one process serves the app: with Redis, Reflex starts several
         workers (and several hosts may share the state); GRANIAN_WORKERS can ask for more."""
         return self.redis_url is not None or (self.granian_workers or 1) > 1
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 settings = Settings()

@@ -282,6 +282,9 @@ def _fill(w: _Writer, world: World) -> None:
                     w.insert(
                         "message",
                         conversation_id=world.conversations[key],
+                        # Columns of later revisions (dropped where a table lacks them).
+                        workspace_id=workspace,
+                        channel=channels[index % 4],
                         external_id=f"mid-{message_number}" if line else None,
                         direction=("incoming", "outgoing")[line % 2],
                         text=f"Message {message_number}: ¿qué tal? 👋",
