@@ -230,11 +230,11 @@ def test_read_csv_case_differing_headers_are_not_duplicates():
 
 
 def test_read_csv_limits(monkeypatch):
-    monkeypatch.setattr(importer, "MAX_ROWS", 3)
+    monkeypatch.setattr(importer.parse, "MAX_ROWS", 3)
     read_csv(csv_bytes("Name", "a", "b", "c"))
     with pytest.raises(CsvImportError, match="at most 3 at a time"):
         read_csv(csv_bytes("Name", "a", "b", "c", "d"))
-    monkeypatch.setattr(importer, "MAX_BYTES", 20)
+    monkeypatch.setattr(importer.parse, "MAX_BYTES", 20)
     with pytest.raises(CsvImportError, match="larger than"):
         read_csv(b"Name\r\n" + b"a\r\n" * 10)
 

@@ -1,0 +1,96 @@
+"""CSV import of contacts: read the file, guess the column mapping, preview, import.
+
+The flow the UI drives, one module per step:
+
+1. parse.py: `read_csv(data)` reads the uploaded bytes (encoding and delimiter detected,
+   every cell a string) or raises CsvImportError with a message for the user.
+2. mapping.py: `guess_mapping(parsed.headers, definitions)` proposes header -> target; the
+   user edits it (targets: `import_targets(definitions)`); `validate_mapping` checks it.
+3. check.py: `preview(...)` shows the first rows as they would be stored, with per-field
+   errors (the same RowChecker the import uses).
+4. write.py: `run_import(...)` imports every row in chunks and returns an ImportReport; its
+   `errors_csv()` is the "download the problems" file.
+
+files.py says where an upload waits between the steps.
+
+Callers use the package: `from cloodot_app.services import importer; importer.read_csv(...)`.
+No Reflex import here.
+"""
+
+from __future__ import annotations
+
+from cloodot_app.errors import CsvImportError, ImportInterrupted
+from cloodot_app.services.importer import check, files, mapping, parse, write
+from cloodot_app.services.importer.check import (
+    NAME_MAX_LENGTH,
+    NO_IDENTITY_MESSAGE,
+    PREVIEW_ROWS,
+    RowCheck,
+    RowError,
+    parse_opt_in,
+    preview,
+)
+from cloodot_app.services.importer.files import IMPORT_DIR, import_file
+from cloodot_app.services.importer.mapping import (
+    BUILTIN_TARGETS,
+    IDENTITY_TARGETS,
+    IGNORE,
+    NAME_TARGETS,
+    contact_field_definitions,
+    guess_mapping,
+    import_targets,
+    validate_mapping,
+)
+from cloodot_app.services.importer.parse import (
+    DEFAULT_CHUNK_SIZE,
+    DELIMITER_NAMES,
+    DELIMITERS,
+    ParsedCsv,
+    read_csv,
+)
+from cloodot_app.services.importer.write import (
+    ImportReport,
+    OnDuplicate,
+    Progress,
+    SessionFactory,
+    avatar_color,
+    run_import,
+)
+
+__all__ = [
+    "BUILTIN_TARGETS",
+    "DEFAULT_CHUNK_SIZE",
+    "DELIMITERS",
+    "DELIMITER_NAMES",
+    "IDENTITY_TARGETS",
+    "IGNORE",
+    "IMPORT_DIR",
+    "NAME_MAX_LENGTH",
+    "NAME_TARGETS",
+    "NO_IDENTITY_MESSAGE",
+    "PREVIEW_ROWS",
+    "CsvImportError",
+    "ImportInterrupted",
+    "ImportReport",
+    "OnDuplicate",
+    "ParsedCsv",
+    "Progress",
+    "RowCheck",
+    "RowError",
+    "SessionFactory",
+    "avatar_color",
+    "check",
+    "contact_field_definitions",
+    "files",
+    "guess_mapping",
+    "import_file",
+    "import_targets",
+    "mapping",
+    "parse",
+    "parse_opt_in",
+    "preview",
+    "read_csv",
+    "run_import",
+    "validate_mapping",
+    "write",
+]
