@@ -11,6 +11,8 @@ The flow the UI drives, one module per step:
 4. write.py: `run_import(...)` imports every row in chunks and returns an ImportReport; its
    `errors_csv()` is the "download the problems" file.
 
+jobs.py keeps one row per import (ImportJob) counted in the same transaction as each chunk,
+so `recent_imports(...)` can say where an import stopped, even after kill -9.
 files.py says where an upload waits between the steps.
 
 Callers use the package: `from cloodot_app.services import importer; importer.read_csv(...)`.
@@ -20,7 +22,7 @@ No Reflex import here.
 from __future__ import annotations
 
 from cloodot_app.errors import CsvImportError, ImportInterrupted
-from cloodot_app.services.importer import check, files, mapping, parse, write
+from cloodot_app.services.importer import check, files, jobs, mapping, parse, write
 from cloodot_app.services.importer.check import (
     NAME_MAX_LENGTH,
     NO_IDENTITY_MESSAGE,
@@ -31,6 +33,11 @@ from cloodot_app.services.importer.check import (
     preview,
 )
 from cloodot_app.services.importer.files import IMPORT_DIR, import_file
+from cloodot_app.services.importer.jobs import (
+    STALE_AFTER,
+    ImportOutcome,
+    recent_imports,
+)
 from cloodot_app.services.importer.mapping import (
     BUILTIN_TARGETS,
     IDENTITY_TARGETS,
@@ -69,8 +76,10 @@ __all__ = [
     "NAME_TARGETS",
     "NO_IDENTITY_MESSAGE",
     "PREVIEW_ROWS",
+    "STALE_AFTER",
     "CsvImportError",
     "ImportInterrupted",
+    "ImportOutcome",
     "ImportReport",
     "OnDuplicate",
     "ParsedCsv",
@@ -85,11 +94,13 @@ __all__ = [
     "guess_mapping",
     "import_file",
     "import_targets",
+    "jobs",
     "mapping",
     "parse",
     "parse_opt_in",
     "preview",
     "read_csv",
+    "recent_imports",
     "run_import",
     "validate_mapping",
     "write",

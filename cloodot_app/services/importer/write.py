@@ -24,8 +24,9 @@ from sqlmodel import Session
 from cloodot_app.errors import CsvImportError, ImportInterrupted
 from cloodot_app.fieldtypes import digits_only
 from cloodot_app.filters import CONTACT_FIELD_PREFIX
-from cloodot_app.models import Channel, Contact, ContactLabel, utcnow
+from cloodot_app.models import Channel, Contact, ContactLabel, ImportJobStatus, utcnow
 from cloodot_app.services.export import neutralize
+from cloodot_app.services.importer import jobs
 from cloodot_app.services.importer.check import (
     RowCheck,
     RowChecker,
@@ -61,10 +62,21 @@ class ImportReport:
     failed: int = 0
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
+    # The ImportJob row that tracks this import (None for a report built by hand).
+    job_id: int | None = None
 
     @property
     def done(self) -> int:
         return self.created + self.updated + self.skipped + self.failed
+
+    def add(self, other: ImportReport) -> None:
+        """Count another chunk's rows and problems into this report."""
+        self.created += other.created
+        self.updated += other.updated
+        self.skipped += other.skipped
+        self.failed += other.failed
+        self.errors.extend(other.errors)
+        self.warnings.extend(other.warnings)
 
     def errors_csv(self) -> str:
         """The problems (errors and warnings, by row) as a CSV file: Row, Column, Value,
@@ -119,6 +131,7 @@ def run_import(
     on_duplicate: OnDuplicate = "skip",
     progress: Progress | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    file_name: str = "contacts.csv",
 ) -> ImportReport:
     """Import every row of `parsed` into the workspace; return what was done.
 
@@ -128,37 +141,80 @@ def run_import(
     after each committed chunk; an exception raised by it stops the import there (the
     chunks already committed stay). Raises CsvImportError for an invalid mapping or
     on_duplicate, ImportInterrupted when the database fails part-way.
+
+    The import is an ImportJob row (`report.job_id`, see jobs.py): each chunk's
+    transaction also adds its counts to the job, and the last one marks it done, so the
+    job says which rows are in whatever stops the import.
     """
     if on_duplicate not in ("skip", "update"):
         raise CsvImportError("Choose whether to skip or update contacts that already exist.")
+    total = parsed.total_rows
     with session_factory() as session:
         definitions = contact_field_definitions(session, workspace_id)
         labels = workspace_labels(session, workspace_id)
-    checker = RowChecker(parsed.headers, mapping, definitions, labels)
-    report = ImportReport(total_rows=parsed.total_rows)
-    if progress is not None:
-        progress(0, report.total_rows)
-    for chunk in parsed.chunks(chunk_size):
-        checks = [checker.check(row_number, cells) for row_number, cells in chunk]
-        chunk_report = ImportReport()
-        try:
-            with session_factory() as session:
-                _write_chunk(session, workspace_id, checks, on_duplicate, chunk_report)
-        except sa.exc.SQLAlchemyError:
-            first = chunk[0][0]
-            raise ImportInterrupted(
-                f"The import stopped at row {first} because the database failed. "
-                f"{report.created + report.updated:,} contacts were imported before that; "
-                "import the file again (with “update”) to finish.",
-                report,
-            ) from None
-        for name in ("created", "updated", "skipped", "failed"):
-            setattr(report, name, getattr(report, name) + getattr(chunk_report, name))
-        report.errors.extend(chunk_report.errors)
-        report.warnings.extend(chunk_report.warnings)
+        # Raises CsvImportError for an invalid mapping: then there is no job either.
+        checker = RowChecker(parsed.headers, mapping, definitions, labels)
+        job_id = jobs.start_job(session, workspace_id, file_name, total, on_duplicate)
+        if total == 0:
+            jobs.finish_job(session, workspace_id, job_id, ImportJobStatus.DONE)
+    report = ImportReport(total_rows=total, job_id=job_id)
+    try:
         if progress is not None:
-            progress(report.done, report.total_rows)
+            progress(0, total)
+        for chunk in parsed.chunks(chunk_size):
+            checks = [checker.check(row_number, cells) for row_number, cells in chunk]
+            chunk_report = ImportReport()
+            try:
+                with session_factory() as session:
+                    _write_chunk(session, workspace_id, checks, on_duplicate, chunk_report)
+                    counts = jobs.ChunkCounts(
+                        rows=len(chunk),
+                        created=chunk_report.created,
+                        updated=chunk_report.updated,
+                        skipped=chunk_report.skipped,
+                        failed=chunk_report.failed,
+                        problems=len(chunk_report.errors) + len(chunk_report.warnings),
+                    )
+                    jobs.record_chunk(session, workspace_id, job_id, counts)
+                    if report.done + len(chunk) >= total:
+                        jobs.finish_job(session, workspace_id, job_id, ImportJobStatus.DONE)
+            except sa.exc.SQLAlchemyError:
+                first = chunk[0][0]
+                raise ImportInterrupted(
+                    f"The import stopped at row {first} because the database failed. "
+                    f"{report.created + report.updated:,} contacts were imported before "
+                    "that; import the file again (with “update”) to finish.",
+                    report,
+                ) from None
+            report.add(chunk_report)
+            if progress is not None:
+                progress(report.done, total)
+    except ImportInterrupted as error:
+        _stop_job(session_factory, workspace_id, report, ImportJobStatus.FAILED, str(error))
+        raise
+    except BaseException:
+        _stop_job(session_factory, workspace_id, report, ImportJobStatus.INTERRUPTED, "")
+        raise
     return report
+
+
+def _stop_job(
+    session_factory: SessionFactory,
+    workspace_id: int,
+    report: ImportReport,
+    status: ImportJobStatus,
+    message: str,
+) -> None:
+    """Mark a job that stopped part-way (unless its last chunk already marked it done).
+    Best effort: when the database is what failed, this fails too, and the job is still
+    reported as interrupted once its heartbeat is stale (jobs.effective_status)."""
+    if report.job_id is None or (report.total_rows and report.done >= report.total_rows):
+        return
+    try:
+        with session_factory() as session:
+            jobs.finish_job(session, workspace_id, report.job_id, status, message)
+    except sa.exc.SQLAlchemyError:
+        pass
 
 
 def _write_chunk(
