@@ -13,7 +13,9 @@ The flow the UI drives, one module per step:
 
 jobs.py keeps one row per import (ImportJob) counted in the same transaction as each chunk,
 so `recent_imports(...)` can say where an import stopped, even after kill -9.
-files.py says where an upload waits between the steps.
+uploads.py is an upload's life between the steps: written as it arrives (refused past
+MAX_BYTES), parsed once (`open_upload`), previewed (`preview_upload`), imported
+(`import_upload`), removed.
 
 Callers use the package: `from cloodot_app.services import importer; importer.read_csv(...)`.
 No Reflex import here.
@@ -22,7 +24,7 @@ No Reflex import here.
 from __future__ import annotations
 
 from cloodot_app.errors import CsvImportError, ImportInterrupted
-from cloodot_app.services.importer import check, files, jobs, mapping, parse, write
+from cloodot_app.services.importer import check, jobs, mapping, parse, uploads, write
 from cloodot_app.services.importer.check import (
     NAME_MAX_LENGTH,
     NO_IDENTITY_MESSAGE,
@@ -32,7 +34,6 @@ from cloodot_app.services.importer.check import (
     parse_opt_in,
     preview,
 )
-from cloodot_app.services.importer.files import IMPORT_DIR, import_file
 from cloodot_app.services.importer.jobs import (
     STALE_AFTER,
     ImportOutcome,
@@ -54,6 +55,18 @@ from cloodot_app.services.importer.parse import (
     DELIMITERS,
     ParsedCsv,
     read_csv,
+)
+from cloodot_app.services.importer.uploads import (
+    IMPORT_DIR,
+    UploadSummary,
+    UploadWriter,
+    forget_upload,
+    import_file,
+    import_upload,
+    open_upload,
+    parsed_upload,
+    preview_upload,
+    save_problems,
 )
 from cloodot_app.services.importer.write import (
     ImportReport,
@@ -87,21 +100,29 @@ __all__ = [
     "RowCheck",
     "RowError",
     "SessionFactory",
+    "UploadSummary",
+    "UploadWriter",
     "avatar_color",
     "check",
     "contact_field_definitions",
-    "files",
+    "forget_upload",
     "guess_mapping",
     "import_file",
     "import_targets",
+    "import_upload",
     "jobs",
     "mapping",
+    "open_upload",
     "parse",
     "parse_opt_in",
+    "parsed_upload",
     "preview",
+    "preview_upload",
     "read_csv",
     "recent_imports",
     "run_import",
+    "save_problems",
+    "uploads",
     "validate_mapping",
     "write",
 ]

@@ -18,9 +18,14 @@ import pandas as pd
 
 from cloodot_app.errors import CsvImportError
 from cloodot_app.fieldtypes import digits_only
+from cloodot_app.settings import settings
 
 MAX_ROWS = 100_000
-MAX_BYTES = 20 * 1024 * 1024
+MAX_COLUMNS = 200
+# The upload is refused past this size while it is still arriving (files.UploadWriter).
+MAX_BYTES = settings.import_max_bytes
+# pandas reads this many lines at a time (so MAX_ROWS is checked as the rows come).
+ROWS_PER_READ = 20_000
 DEFAULT_CHUNK_SIZE = 1000
 DELIMITERS = (",", ";", "\t")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -73,12 +78,10 @@ class ParsedCsv:
 
 def read_csv(data: bytes) -> ParsedCsv:
     """Read an uploaded CSV file. Raises CsvImportError (message for the user) for a file
-    that is empty, too big (MAX_BYTES, MAX_ROWS), not text, without a header row, with
-    duplicate column names, with only a header, or that is not valid CSV."""
+    that is empty, too big (MAX_BYTES, MAX_COLUMNS, MAX_ROWS), not text, without a header
+    row, with duplicate column names, with only a header, or that is not valid CSV."""
     if len(data) > MAX_BYTES:
-        raise CsvImportError(
-            f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB. Split it into smaller files."
-        )
+        raise CsvImportError(too_big_message(MAX_BYTES))
     text, encoding = _decode(data)
     if not text.strip():
         raise CsvImportError("The file is empty.")
@@ -91,11 +94,50 @@ def read_csv(data: bytes) -> ParsedCsv:
     leading_blank = len(_LINE_BREAK.findall(blank.group())) if blank else 0
     text = text[blank.end() :] if blank else text
     delimiter = _detect_delimiter(text)
+    # Before pandas: 20,000 columns (164 KB) took 3.7 s to parse and to show.
+    _check_width(text, delimiter)
+    headers, frame, row_numbers = _read_rows(text, delimiter, leading_blank)
+    if not row_numbers:
+        raise CsvImportError("The file has a header row but no contacts.")
+    return ParsedCsv(headers, frame, row_numbers, encoding, delimiter)
 
+
+def too_big_message(max_bytes: int) -> str:
+    return (
+        f"The file is larger than {_megabytes(max_bytes)}. Split it into smaller files "
+        "and import them one after the other."
+    )
+
+
+def _megabytes(size: int) -> str:
+    megabytes = size / (1024 * 1024)
+    return f"{megabytes:.0f} MB" if megabytes >= 1 else f"{size:,} bytes"
+
+
+def _check_width(text: str, delimiter: str) -> None:
+    try:
+        header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    except csv.Error:
+        return  # pandas reads it next and says what is wrong
+    if len(header) > MAX_COLUMNS:
+        raise CsvImportError(
+            f"The file has {len(header):,} columns; at most {MAX_COLUMNS} can be imported. "
+            "Delete the columns you do not need and try again."
+        )
+
+
+def _read_rows(
+    text: str, delimiter: str, leading_blank: int
+) -> tuple[list[str], pd.DataFrame, list[int]]:
+    """Headers, the non-blank data rows and their spreadsheet row numbers. Read in slices,
+    so a file with too many rows is refused as soon as that is known."""
+    headers: list[str] | None = None
+    parts: list[pd.DataFrame] = []
+    row_numbers: list[int] = []
     try:
         # header=None: the header line fixes the column count, so a row with more values
         # than the header is an error, never silently shifted into an index or dropped.
-        frame = pd.read_csv(
+        with pd.read_csv(
             io.StringIO(text),
             sep=delimiter,
             header=None,
@@ -104,29 +146,32 @@ def read_csv(data: bytes) -> ParsedCsv:
             na_filter=False,
             skip_blank_lines=False,
             engine="c",
-        )
+            chunksize=ROWS_PER_READ,
+        ) as reader:
+            for part in reader:
+                part = part.fillna("").astype(object)
+                if headers is None:
+                    headers = _headers([str(cell) for cell in part.iloc[0]])
+                    part = part.iloc[1:]
+                part.columns = headers
+                # Blank rows (every cell empty or spaces) are not contacts.
+                part = part[part.apply(lambda column: column.str.strip() != "").any(axis=1)]
+                # Spreadsheet numbering: the header line (index 0) is row 1.
+                row_numbers.extend(int(index) + 1 + leading_blank for index in part.index)
+                if len(row_numbers) > MAX_ROWS:
+                    raise CsvImportError(
+                        f"The file has more than {MAX_ROWS:,} contacts; you can import at "
+                        f"most {MAX_ROWS:,} at a time. Split it into smaller files."
+                    )
+                parts.append(part)
     except pd.errors.EmptyDataError:
         raise CsvImportError("The file has no header row.") from None
     except pd.errors.ParserError as error:
         raise CsvImportError(_parser_message(str(error), leading_blank)) from None
-    frame = frame.fillna("").astype(object)
-    headers = _headers([str(cell) for cell in frame.iloc[0]])
-    frame = frame.iloc[1:]
-    frame.columns = headers
-    # Blank rows (every cell empty or spaces) are not contacts.
-    filled = frame.apply(lambda column: column.str.strip() != "").any(axis=1)
-    frame = frame[filled]
-    # Spreadsheet numbering: the header line (frame index 0) is row 1.
-    row_numbers = [int(index) + 1 + leading_blank for index in frame.index]
-    frame = frame.reset_index(drop=True)
-    if not row_numbers:
-        raise CsvImportError("The file has a header row but no contacts.")
-    if len(row_numbers) > MAX_ROWS:
-        raise CsvImportError(
-            f"The file has {len(row_numbers):,} contacts; you can import at most "
-            f"{MAX_ROWS:,} at a time. Split it into smaller files."
-        )
-    return ParsedCsv(headers, frame, row_numbers, encoding, delimiter)
+    if headers is None:
+        raise CsvImportError("The file has no header row.")
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=headers)
+    return headers, frame, row_numbers
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
