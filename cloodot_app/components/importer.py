@@ -35,7 +35,11 @@ def upload_step() -> rx.Component:
             # Streamed: the handler writes chunks as they come and stops at the size cap
             # (max_size makes the browser refuse a bigger file before sending it).
             on_drop=ImportState.receive_upload(rx.upload_files_chunk(upload_id="import_csv")),
-            on_drop_rejected=ImportState.reject_file,
+            # Only the error code goes to the server: the rejected File itself would be
+            # sent whole over the websocket (and a 20 MB one drops the connection).
+            on_drop_rejected=lambda rejected: ImportState.reject_file(
+                rejected[0].to(dict)["errors"].to(list)[0].to(dict)["code"].to(str)
+            ),
             max_size=MAX_BYTES,
             border=f"2px dashed {rx.color('gray', 7)}",
             border_radius="12px",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from functools import partial
-from typing import Any
 
 import reflex as rx
 
@@ -101,13 +100,6 @@ def _recent(session, workspace_id) -> list[RecentImport]:
     ]
 
 
-def _rejection(rejected: list[dict[str, Any]]) -> str:
-    codes = {error.get("code") for item in rejected for error in item.get("errors") or []}
-    if "file-too-large" in codes:
-        return importer.parse.too_big_message(MAX_BYTES)
-    return "Choose one CSV file (.csv, .tsv or .txt)."
-
-
 class ImportState(rx.State):
     step: str = "upload"  # upload -> map -> running -> done
     file_name: str = ""
@@ -146,20 +138,25 @@ class ImportState(rx.State):
         return rx.clear_selected_files("import_csv")
 
     @rx.event
-    def reject_file(self, rejected: list[dict[str, Any]]):
-        """The browser refused the file before sending it (too big, not a CSV)."""
-        self.error = _rejection(rejected)
+    def reject_file(self, code: str):
+        """The browser refused the file before sending it: react-dropzone's error code."""
+        if code == "file-too-large":
+            self.error = importer.parse.too_big_message(MAX_BYTES)
+        else:
+            self.error = "Choose one CSV file (.csv, .tsv or .txt)."
 
     @rx.event(background=True)
     async def receive_upload(self, chunks: rx.UploadChunkIterator):
         """The upload streams in: written to its file as it comes, stopped at the size cap
         (a bigger file is never read whole), then parsed once."""
         upload = importer.UploadWriter(MAX_BYTES)
-        name = ""
+        name = None
         try:
             async for chunk in chunks:
                 name = name or chunk.filename
                 await rx.run_in_thread(partial(upload.write, chunk.data))
+            if name is None:  # no file: the browser refused it (reject_file says why)
+                return
             token = upload.close()
             summary = await rx.run_in_thread(partial(_in_workspace, importer.open_upload, token))
         except importer.CsvImportError as error:
