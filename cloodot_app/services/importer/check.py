@@ -86,6 +86,14 @@ def parse_opt_in(raw: str) -> bool | None:
     raise FieldValueError(f"“{raw.strip()}” is not yes or no.")
 
 
+def _cell_message(error: ValueError, raw: str) -> str:
+    """A validator's message for the user. A validator that fails with a plain ValueError
+    (a library's, e.g. urlparse on "http://[x") fails that cell, not the whole import."""
+    if isinstance(error, FieldValueError):
+        return str(error)
+    return f"“{raw[:100]}” cannot be stored in this field."
+
+
 class RowChecker:
     """Validates rows against a mapping, the field definitions and the labels."""
 
@@ -139,8 +147,8 @@ class RowChecker:
             if raw.get(target):
                 try:
                     result.values[target] = validator.validate(raw[target])
-                except FieldValueError as error:
-                    fail(target, str(error))
+                except ValueError as error:
+                    fail(target, _cell_message(error, raw[target]))
         if raw.get("campaign_opt_in"):
             try:
                 result.values["campaign_opt_in"] = parse_opt_in(raw["campaign_opt_in"])
@@ -151,8 +159,8 @@ class RowChecker:
                 continue
             try:
                 stored = self._custom(definition, raw[target])
-            except FieldValueError as error:
-                fail(target, str(error))
+            except ValueError as error:
+                fail(target, _cell_message(error, raw[target]))
             else:
                 if stored is not None:
                     result.values[target] = stored
