@@ -26,7 +26,7 @@ MAX_BYTES = settings.import_max_bytes
 UPLOAD_HINT = (
     "UTF-8 or Windows encodings; comma, semicolon or tab separated; up to "
     f"{importer.parse.MAX_ROWS:,} contacts, {importer.parse.MAX_COLUMNS} columns and "
-    f"{MAX_BYTES // (1024 * 1024)} MB."
+    f"{importer.parse.size_text(MAX_BYTES)}."
 )
 
 

@@ -104,12 +104,13 @@ def read_csv(data: bytes) -> ParsedCsv:
 
 def too_big_message(max_bytes: int) -> str:
     return (
-        f"The file is larger than {_megabytes(max_bytes)}. Split it into smaller files "
+        f"The file is larger than {size_text(max_bytes)}. Split it into smaller files "
         "and import them one after the other."
     )
 
 
-def _megabytes(size: int) -> str:
+def size_text(size: int) -> str:
+    """20971520 -> "20 MB" (bytes under a megabyte: "900 bytes")."""
     megabytes = size / (1024 * 1024)
     return f"{megabytes:.0f} MB" if megabytes >= 1 else f"{size:,} bytes"
 
