@@ -328,3 +328,40 @@ class ExportTicketUse(SQLModel, table=True):
 
     nonce: str = Field(primary_key=True, max_length=64)
     used_at: datetime = Field(default_factory=utcnow)
+
+
+class ImportJobStatus(enum.StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    INTERRUPTED = "interrupted"  # stopped part-way (cancelled, or its worker is gone)
+    FAILED = "failed"  # the database (or a bug) stopped it part-way
+
+
+class ImportJob(SQLModel, table=True):
+    """One CSV import and how far it got. The counts are updated in the same transaction
+    as each chunk of contacts they count, so after a crash they say exactly which rows are
+    in; `heartbeat_at` moves with every chunk, so a job left "running" by a dead worker
+    can be told from a live one (services/importer/jobs.py)."""
+
+    __tablename__ = "import_job"
+    __table_args__ = (sa.Index("ix_import_job_ws_started", "workspace_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", ondelete="CASCADE")
+    file_name: str = Field(default="", max_length=255)
+    status: str = Field(default=ImportJobStatus.RUNNING.value, max_length=20)
+    on_duplicate: str = Field(default="skip", max_length=10)
+    total_rows: int = Field(default=0)
+    # Data rows handled so far (created + updated + skipped + failed), in file order.
+    rows_done: int = Field(default=0)
+    created: int = Field(default=0)
+    updated: int = Field(default=0)
+    skipped: int = Field(default=0)
+    failed: int = Field(default=0)
+    # Errors and warnings of the rows done (the problems file lists them).
+    problems: int = Field(default=0)
+    # Why it stopped, for the user (empty when it finished).
+    message: str = Field(default="", max_length=1000)
+    started_at: datetime = Field(default_factory=utcnow)
+    heartbeat_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = Field(default=None)

@@ -33,6 +33,12 @@ class Settings:
     export_max_rows: int = field(
         default_factory=lambda: int(os.environ.get("CLOODOT_EXPORT_MAX_ROWS", "100000"))
     )
+    # The largest CSV file an import accepts; the upload stops being read past it.
+    import_max_bytes: int = field(
+        default_factory=lambda: int(
+            os.environ.get("CLOODOT_IMPORT_MAX_BYTES", str(20 * 1024 * 1024))
+        )
+    )
     live_interval_seconds: float = field(
         default_factory=lambda: float(os.environ.get("CLOODOT_LIVE_INTERVAL", "3"))
     )

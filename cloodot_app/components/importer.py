@@ -5,8 +5,16 @@ from __future__ import annotations
 import reflex as rx
 
 from cloodot_app import routes
+from cloodot_app.components.contact_bits import relative_time
 from cloodot_app.components.dialogs import error_alert
-from cloodot_app.state.importer import ColumnMapping, ImportState, PreviewRow
+from cloodot_app.state.importer import (
+    MAX_BYTES,
+    UPLOAD_HINT,
+    ColumnMapping,
+    ImportState,
+    PreviewRow,
+    RecentImport,
+)
 
 
 def upload_step() -> rx.Component:
@@ -15,12 +23,7 @@ def upload_step() -> rx.Component:
             rx.vstack(
                 rx.icon("upload", size=28, color=rx.color("gray", 9)),
                 rx.text("Drop a CSV file here, or click to choose one", weight="medium"),
-                rx.text(
-                    "UTF-8 or Windows encodings; comma, semicolon or tab separated; "
-                    "up to 100,000 contacts and 20 MB.",
-                    size="1",
-                    color_scheme="gray",
-                ),
+                rx.text(UPLOAD_HINT, size="1", color_scheme="gray"),
                 align="center",
                 spacing="2",
                 padding="40px",
@@ -29,7 +32,15 @@ def upload_step() -> rx.Component:
             multiple=False,
             max_files=1,
             accept={"text/csv": [".csv"], "text/plain": [".txt", ".tsv"]},
-            on_drop=ImportState.handle_upload(rx.upload_files(upload_id="import_csv")),
+            # Streamed: the handler writes chunks as they come and stops at the size cap
+            # (max_size makes the browser refuse a bigger file before sending it).
+            on_drop=ImportState.receive_upload(rx.upload_files_chunk(upload_id="import_csv")),
+            # Only the error code goes to the server: the rejected File itself would be
+            # sent whole over the websocket (and a 20 MB one drops the connection).
+            on_drop_rejected=lambda rejected: ImportState.reject_file(
+                rejected[0].to(dict)["errors"].to(list)[0].to(dict)["code"].to(str)
+            ),
+            max_size=MAX_BYTES,
             border=f"2px dashed {rx.color('gray', 7)}",
             border_radius="12px",
             width="100%",
@@ -251,4 +262,62 @@ def import_wizard() -> rx.Component:
         ("running", running_step()),
         ("done", done_step()),
         upload_step(),
+    )
+
+
+_STATUS_COLORS = (
+    ("done", "green"),
+    ("running", "blue"),
+    ("interrupted", "amber"),
+    ("failed", "red"),
+)
+
+
+def _recent_row(job: RecentImport) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(rx.text(job.file_name, weight="medium")),
+        rx.table.cell(relative_time(job.started_at), white_space="nowrap"),
+        rx.table.cell(
+            rx.match(
+                job.status,
+                *[
+                    (status, rx.badge(status, color_scheme=color, variant="soft"))
+                    for status, color in _STATUS_COLORS
+                ],
+                rx.badge(job.status, variant="soft"),
+            )
+        ),
+        rx.table.cell(
+            rx.text(job.summary, size="2"),
+            rx.cond(job.message != "", rx.text(job.message, size="1", color_scheme="red")),
+        ),
+    )
+
+
+def recent_imports() -> rx.Component:
+    """The workspace's latest imports with their outcome (an interrupted one says where
+    it stopped)."""
+    return rx.vstack(
+        rx.heading("Recent imports", size="3"),
+        rx.cond(
+            ImportState.recent,
+            rx.table.root(
+                rx.el.caption("Recent imports", class_name="sr-only"),
+                rx.table.header(
+                    rx.table.row(
+                        *[
+                            rx.table.column_header_cell(h)
+                            for h in ("File", "Started", "Status", "Outcome")
+                        ]
+                    )
+                ),
+                rx.table.body(rx.foreach(ImportState.recent, _recent_row)),
+                variant="surface",
+                width="100%",
+            ),
+            rx.text("No imports yet.", size="2", color_scheme="gray"),
+        ),
+        on_mount=ImportState.load_recent,
+        spacing="2",
+        width="100%",
     )

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from cloodot_app.components.importer import import_wizard
+from cloodot_app.components.importer import import_wizard, recent_imports
 from cloodot_app.components.layout import layout
 
 
@@ -18,4 +18,6 @@ def import_page() -> rx.Component:
             spacing="1",
         ),
         import_wizard(),
+        rx.divider(),
+        recent_imports(),
     )

@@ -1,14 +1,15 @@
-"""Contacts → Import: upload a CSV, map its columns, preview, run with progress, report.
+"""Contacts → Import: upload a CSV, map its columns, preview, run with progress, report,
+and the workspace's recent imports.
 
-The file itself stays on the backend (a file under data/imports/); state holds only the
-headers, a ten-row preview and counts.
+The file itself stays on the backend (services.importer.uploads: a file under
+data/imports/, parsed once); state holds only the headers, a ten-row preview and counts.
+Every database call goes through `_in_workspace` to an importer service.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import secrets
 from functools import partial
 
 import reflex as rx
@@ -16,11 +17,17 @@ import reflex as rx
 from cloodot_app import routes
 from cloodot_app.db import session_scope
 from cloodot_app.services import importer
-from cloodot_app.services.importer import IMPORT_DIR, import_file
+from cloodot_app.settings import settings
 from cloodot_app.state.export import backend_url
 from cloodot_app.state.workspace import current_workspace_id
 
 IGNORE = "__ignore__"  # a select item cannot have "" as its value
+MAX_BYTES = settings.import_max_bytes
+UPLOAD_HINT = (
+    "UTF-8 or Windows encodings; comma, semicolon or tab separated; up to "
+    f"{importer.parse.MAX_ROWS:,} contacts, {importer.parse.MAX_COLUMNS} columns and "
+    f"{importer.parse.size_text(MAX_BYTES)}."
+)
 
 
 @dataclasses.dataclass
@@ -40,13 +47,57 @@ class PreviewRow:
     duplicate: bool = False
 
 
-def _definitions():
+@dataclasses.dataclass
+class RecentImport:
+    file_name: str = ""
+    status: str = ""  # running | done | interrupted | failed
+    summary: str = ""
+    message: str = ""
+    started_at: str = ""  # ISO, shown relative
+
+
+def _in_workspace(fn, *args):
+    """Call a service with a session and this tab's workspace (run it in a thread)."""
     with session_scope() as session:
-        return importer.contact_field_definitions(session, current_workspace_id())
+        return fn(session, current_workspace_id(), *args)
 
 
 def _mapping(columns: list[ColumnMapping]) -> dict[str, str]:
     return {c.header: ("" if c.target == IGNORE else c.target) for c in columns}
+
+
+def _preview_row(check: importer.RowCheck) -> PreviewRow:
+    return PreviewRow(
+        row_number=check.row_number,
+        name=str(check.values.get("name", "")),
+        email=str(check.values.get("email", "")),
+        phone=str(check.values.get("phone", "")),
+        problems="; ".join(f"{e.column}: {e.message}" for e in [*check.errors, *check.warnings]),
+        duplicate=check.duplicate,
+    )
+
+
+async def _check(token: str, columns: list[ColumnMapping]) -> tuple[str, list[PreviewRow]]:
+    """(error, preview rows) of the upload under the columns' mapping."""
+    call = partial(_in_workspace, importer.preview_upload, token, _mapping(columns))
+    try:
+        checks = await rx.run_in_thread(call)
+    except importer.CsvImportError as error:
+        return str(error), []
+    return "", [_preview_row(check) for check in checks]
+
+
+def _recent(session, workspace_id) -> list[RecentImport]:
+    return [
+        RecentImport(
+            file_name=o.file_name,
+            status=o.status,
+            summary=o.summary,
+            message=o.message if o.status == "failed" else "",
+            started_at=o.started_at.isoformat(),
+        )
+        for o in importer.recent_imports(session, workspace_id)
+    ]
 
 
 class ImportState(rx.State):
@@ -67,6 +118,7 @@ class ImportState(rx.State):
     problems: int = 0
     first_problems: list[str] = []
     errors_url: str = ""
+    recent: list[RecentImport] = []
     _token: str = ""
 
     @rx.var
@@ -74,80 +126,70 @@ class ImportState(rx.State):
         return int(100 * self.done_rows / self.total_rows) if self.total_rows else 0
 
     @rx.event
+    async def load_recent(self):
+        self.recent = await rx.run_in_thread(partial(_in_workspace, _recent))
+
+    @rx.event
     def start_over(self):
         if self._token:
-            import_file(self._token).unlink(missing_ok=True)
+            importer.forget_upload(self._token)
         self.step, self.file_name, self.error, self.preview, self.columns = "upload", "", "", [], []
         self.errors_url, self._token = "", ""
         return rx.clear_selected_files("import_csv")
 
     @rx.event
-    async def handle_upload(self, files: list[rx.UploadFile]):
-        if not files:
-            return
-        upload = files[0]
-        data = await upload.read()
+    def reject_file(self, code: str):
+        """The browser refused the file before sending it: react-dropzone's error code."""
+        if code == "file-too-large":
+            self.error = importer.parse.too_big_message(MAX_BYTES)
+        else:
+            self.error = "Choose one CSV file (.csv, .tsv or .txt)."
+
+    @rx.event(background=True)
+    async def receive_upload(self, chunks: rx.UploadChunkIterator):
+        """The upload streams in: written to its file as it comes, stopped at the size cap
+        (a bigger file is never read whole), then parsed once."""
+        upload = importer.UploadWriter(MAX_BYTES)
+        name = None
         try:
-            parsed = await rx.run_in_thread(lambda: importer.read_csv(data))
+            async for chunk in chunks:
+                name = name or chunk.filename
+                await rx.run_in_thread(partial(upload.write, chunk.data))
+            if name is None:  # no file: the browser refused it (reject_file says why)
+                return
+            token = upload.close()
+            summary = await rx.run_in_thread(partial(_in_workspace, importer.open_upload, token))
         except importer.CsvImportError as error:
-            self.error = str(error)
+            async with self:
+                self.error, self.step = str(error), "upload"
             return
-        definitions = await rx.run_in_thread(_definitions)
-        token = secrets.token_urlsafe(16)
-        IMPORT_DIR.mkdir(parents=True, exist_ok=True)
-        import_file(token).write_bytes(data)
-        guessed = importer.guess_mapping(parsed.headers, definitions)
-        self._token = token
-        self.file_name = upload.name or "contacts.csv"
-        self.total_rows = parsed.total_rows
-        self.file_facts = (
-            f"{parsed.total_rows:,} rows · {parsed.encoding} · {parsed.delimiter_name}-separated"
-        )
-        self.targets = [
-            [target or IGNORE, label] for target, label in importer.import_targets(definitions)
-        ]
-        self.columns = [
+        except BaseException:
+            upload.discard()
+            raise
+        columns = [
             ColumnMapping(
                 header=header,
-                target=guessed.get(header) or IGNORE,
-                samples=", ".join(parsed.sample_values(header)),
+                target=summary.guessed.get(header) or IGNORE,
+                samples=", ".join(summary.samples[header]),
             )
-            for header in parsed.headers
+            for header in summary.headers
         ]
-        self.error, self.step = "", "map"
-        await self._preview()
-
-    def _parsed(self) -> importer.ParsedCsv:
-        return importer.read_csv(import_file(self._token).read_bytes())
+        error, preview = await _check(token, columns)
+        async with self:
+            if self._token:
+                importer.forget_upload(self._token)
+            self._token = token
+            self.file_name = name.rsplit("/", 1)[-1] or "contacts.csv"
+            self.total_rows = summary.total_rows
+            self.file_facts = (
+                f"{summary.total_rows:,} rows · {summary.encoding} · "
+                f"{summary.delimiter_name}-separated"
+            )
+            self.targets = [[target or IGNORE, label] for target, label in summary.targets]
+            self.columns, self.error, self.preview, self.step = columns, error, preview, "map"
 
     async def _preview(self) -> None:
-        mapping = _mapping(self.columns)
-
-        def check():
-            parsed = self._parsed()
-            with session_scope() as session:
-                workspace_id = current_workspace_id()
-                definitions = importer.contact_field_definitions(session, workspace_id)
-                importer.validate_mapping(parsed.headers, mapping, definitions)
-                return importer.preview(parsed, mapping, session, workspace_id)
-
-        try:
-            checks = await rx.run_in_thread(check)
-        except importer.CsvImportError as error:
-            self.error, self.preview = str(error), []
-            return
-        self.error = ""
-        self.preview = [
-            PreviewRow(
-                row_number=c.row_number,
-                name=str(c.values.get("name", "")),
-                email=str(c.values.get("email", "")),
-                phone=str(c.values.get("phone", "")),
-                problems="; ".join(f"{e.column}: {e.message}" for e in [*c.errors, *c.warnings]),
-                duplicate=c.duplicate,
-            )
-            for c in checks
-        ]
+        self.error, self.preview = await _check(self._token, self.columns)
 
     @rx.event
     async def set_target(self, header: str, target: str):
@@ -173,16 +215,18 @@ class ImportState(rx.State):
         """The import runs in a worker thread; this loop only reports its progress."""
         async with self:
             token, mapping, mode = self._token, _mapping(self.columns), self.on_duplicate
+            file_name = self.file_name
         progress = [0, 0]
 
         def work():
-            return importer.run_import(
-                partial(session_scope),
+            return importer.import_upload(
+                session_scope,
                 current_workspace_id(),
-                importer.read_csv(import_file(token).read_bytes()),
+                token,
                 mapping,
                 on_duplicate=mode,
                 progress=lambda done, total: progress.__setitem__(slice(0, 2), [done, total]),
+                file_name=file_name,
             )
 
         task = asyncio.ensure_future(asyncio.to_thread(work))
@@ -191,31 +235,28 @@ class ImportState(rx.State):
             async with self:
                 self.done_rows = progress[0]
         try:
-            report = task.result()
-            failure = ""
+            report, failure = task.result(), ""
         except importer.ImportInterrupted as error:
             report, failure = error.report, str(error)
         except importer.CsvImportError as error:
             async with self:
                 self.step, self.error = "map", str(error)
             return
-        problems = [*report.errors, *report.warnings]
-        if problems:
-            import_file(token, "-errors.csv").write_text(report.errors_csv(), encoding="utf-8")
-        import_file(token).unlink(missing_ok=True)
+        recent = await rx.run_in_thread(partial(_in_workspace, _recent))
         async with self:
-            self.done_rows = report.created + report.updated + report.skipped + report.failed
-            self.created, self.updated = report.created, report.updated
-            self.skipped, self.failed = report.skipped, report.failed
-            self.problems = len(problems)
-            self.first_problems = [
-                f"Row {p.row_number}, {p.column}: {p.message}"
-                for p in sorted(problems, key=lambda p: p.row_number)[:5]
-            ]
-            self.errors_url = (
-                backend_url(routes.API_IMPORT_ERRORS.replace("{token}", token)) if problems else ""
-            )
-            self.error, self.step = failure, "done"
+            self._show_report(report, token)
+            self.error, self.step, self.recent, self._token = failure, "done", recent, ""
         yield rx.toast.success(
             f"Import finished: {report.created:,} created, {report.updated:,} updated."
+        )
+
+    def _show_report(self, report: importer.ImportReport, token: str) -> None:
+        problems = sorted([*report.errors, *report.warnings], key=lambda p: p.row_number)
+        self.done_rows = report.done
+        self.created, self.updated = report.created, report.updated
+        self.skipped, self.failed = report.skipped, report.failed
+        self.problems = len(problems)
+        self.first_problems = [f"Row {p.row_number}, {p.column}: {p.message}" for p in problems[:5]]
+        self.errors_url = (
+            backend_url(routes.API_IMPORT_ERRORS.replace("{token}", token)) if problems else ""
         )

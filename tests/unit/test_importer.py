@@ -230,11 +230,11 @@ def test_read_csv_case_differing_headers_are_not_duplicates():
 
 
 def test_read_csv_limits(monkeypatch):
-    monkeypatch.setattr(importer, "MAX_ROWS", 3)
+    monkeypatch.setattr(importer.parse, "MAX_ROWS", 3)
     read_csv(csv_bytes("Name", "a", "b", "c"))
     with pytest.raises(CsvImportError, match="at most 3 at a time"):
         read_csv(csv_bytes("Name", "a", "b", "c", "d"))
-    monkeypatch.setattr(importer, "MAX_BYTES", 20)
+    monkeypatch.setattr(importer.parse, "MAX_BYTES", 20)
     with pytest.raises(CsvImportError, match="larger than"):
         read_csv(b"Name\r\n" + b"a\r\n" * 10)
 
@@ -860,3 +860,28 @@ def test_a_database_failure_reports_what_was_imported(engine, workspace_id):
     assert "stopped at row 4" in str(error.value)
     assert error.value.report.created == 2
     assert [c.name for c in contacts(engine, workspace_id)] == ["P0", "P1"]
+
+
+def test_a_value_a_validator_chokes_on_fails_that_cell_only(engine, factory, session, workspace_id):
+    """Found by the property tests: urlparse raises a plain ValueError for "http://[x"."""
+    session.add(
+        CustomFieldDefinition(
+            workspace_id=workspace_id, entity="contact", key="site", label="Site", type="url"
+        )
+    )
+    session.commit()
+    data = csv_bytes("Name,Site", "Ana,http://[x", "Bob,example.com")
+    report = do_import(factory, workspace_id, data, {"Name": "name", "Site": "cf.site"})
+    assert (report.created, report.failed) == (1, 1)
+    assert [(e.row_number, e.column, e.value) for e in report.errors] == [(2, "Site", "http://[x")]
+    assert report.errors[0].message
+    assert [c.name for c in contacts(engine, workspace_id)] == ["Bob"]
+
+
+def test_a_plain_value_error_becomes_a_message_for_the_user():
+    from cloodot_app.services.importer.check import _cell_message
+
+    assert _cell_message(ValueError("Invalid IPv6 URL"), "http://[x") == (
+        "“http://[x” cannot be stored in this field."
+    )
+    assert _cell_message(importer.check.FieldValueError("Pick a date."), "x") == "Pick a date."
