@@ -37,6 +37,16 @@ def shown(value: Any) -> str:
     return text if len(text) <= SHOWN_LENGTH else text[: SHOWN_LENGTH - 1] + "…"
 
 
+def is_text(value: str) -> bool:
+    """Can the databases store it? (A lone surrogate, which JSON can carry, cannot be
+    encoded as UTF-8.)"""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_size(info: FieldInfo, value: Any) -> None:
     """Bounds every operator shares: lists of at most MAX_VALUES scalars, strings of at most
     MAX_TEXT_LENGTH characters and without NUL (PostgreSQL refuses NUL in text)."""
@@ -56,6 +66,8 @@ def _check_text(info: FieldInfo, value: Any) -> None:
         return
     if "\x00" in value:
         raise FilterError(f"A value for “{info.label}” contains a NUL character.")
+    if not is_text(value):
+        raise FilterError(f"A value for “{info.label}” contains characters that are not text.")
     if len(value) > MAX_TEXT_LENGTH:
         raise FilterError(
             f"Keep values for “{info.label}” to {MAX_TEXT_LENGTH} characters or fewer."
@@ -97,7 +109,9 @@ def number(info: FieldInfo, value: Any) -> float:
 
 
 def _finite_and_bounded(value: int | float) -> bool:
-    # Compared as numbers: str() of a 5,000-digit integer raises.
+    # Compared as numbers (a 5,000-digit integer can be neither a float nor text).
+    if isinstance(value, int):
+        return abs(value) < MAX_NUMBER
     return math.isfinite(value) and abs(value) < MAX_NUMBER
 
 
