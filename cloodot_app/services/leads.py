@@ -89,7 +89,7 @@ def column_cards(
     segment whose rules are broken is a FilterError (NotFound when it is gone), which the
     board shows on that column only."""
     if not valid_id(segment_id):
-        raise NotFound("That column's segment no longer exists.")
+        raise NotFound("That segment no longer exists.")
     catalog = field_catalog(session, workspace_id)
     ctx = CompileContext.for_session(session)
     query = ContactQuery(search=search, segment_id=segment_id)
