@@ -147,8 +147,12 @@ def search_condition(term: str, ctx: CompileContext) -> sa.ColumnElement[bool]:
     """Name, email or phone contains `term`; a phone matches whatever punctuation is typed.
 
     Served by an index on both databases (FTS5 trigram / pg_trgm). `%` and `_` are literal.
+    Any text is safe: NUL (which PostgreSQL refuses) counts as a space, what is not
+    encodable text (a lone surrogate) as "?", and the term is cut to 200 characters.
     """
-    term = " ".join(term.split())
+    term = term if isinstance(term, str) else ""
+    term = term.replace("\x00", " ").encode("utf-8", "replace").decode("utf-8")
+    term = " ".join(term.split())[:200].strip()
     if not term:
         return sa.true()
     digits = digits_only(term)

@@ -8,10 +8,11 @@ value silently: a change that would lose values is refused with a message saying
 and only goes ahead when the caller confirms (drop_values / drop_invalid).
 
 Values are rewritten in chunks of CHUNK_SIZE rows (the matching ids read first, then each
-chunk by primary key; SQLAlchemy Core), one key at a time (SQLite json_set / json_remove,
-PostgreSQL jsonb `||` / `-`), so other keys edited meanwhile are left alone and a million
-contacts are never loaded at once. Rows are changed with Core statements: Contact /
-Conversation objects already loaded in the same session are not refreshed.
+chunk by primary key; SQLAlchemy Core), one key at a time (`cloodot_app.json_sql`: SQLite
+json_set / json_remove, PostgreSQL jsonb `||` / `-`), so other keys edited meanwhile are
+left alone and a million contacts are never loaded at once. Rows are changed with Core
+statements: Contact / Conversation objects already loaded in the same session are not
+refreshed.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
+from cloodot_app import json_sql
 from cloodot_app.errors import FieldDefinitionError, NotFound
 from cloodot_app.fieldtypes import FIELD_TYPES, FieldValueError
 from cloodot_app.filters import (
@@ -169,7 +171,7 @@ def _value_counts(
     table = _TABLES[entity]
     dialect = _dialect(session)
     columns = [
-        sa.func.coalesce(sa.func.sum(_non_empty(table.c.custom_fields, key, dialect)), 0)
+        sa.func.coalesce(sa.func.sum(json_sql.non_empty(table.c.custom_fields, key, dialect)), 0)
         for key in keys
     ]
     row = session.execute(
@@ -393,7 +395,7 @@ def _option_use(
         .select_from(table)
         .where(
             table.c.workspace_id == workspace_id,
-            _key_present(table.c.custom_fields, definition.key, _dialect(session)),
+            json_sql.key_present(table.c.custom_fields, definition.key, _dialect(session)),
         )
     ).one()
     return {option: int(n) for option, n in zip(options, row, strict=True) if n}
@@ -417,19 +419,8 @@ def _uses_any(session: Session, definition: CustomFieldDefinition, options: list
 def _uses(session: Session, definition: CustomFieldDefinition, option: str):
     """Does the row's value hold `option` (equal to it, or a list containing it)? The same
     test for select and multi-select, on both databases."""
-    column, key = _TABLES[definition.entity].c.custom_fields, definition.key
-    if _dialect(session) == "postgresql":
-        node = column.op("->", return_type=JSONB)(sa.literal(key))
-        # `?` is true for a list holding the string and for that string itself.
-        return node.op("?", is_comparison=True)(sa.cast(sa.literal(option), sa.Text))
-    # json_each yields a list's items, or the value itself when it is not a list.
-    items = sa.func.json_each(column, _path(key)).table_valued("value", "type").alias("item")
-    hits = (
-        sa.select(sa.func.count())
-        .select_from(items)
-        .where(items.c.type == "text", items.c.value == option)
-    )
-    return hits.scalar_subquery() > 0
+    column = _TABLES[definition.entity].c.custom_fields
+    return json_sql.holds(column, definition.key, option, _dialect(session))
 
 
 def _or_list(options: list[str]) -> str:
@@ -653,9 +644,9 @@ def delete_field(session: Session, workspace_id: int, field_id: int) -> None:
         sa.update(table)
         .where(
             table.c.workspace_id == workspace_id,
-            _key_present(column, definition.key, dialect),
+            json_sql.key_present(column, definition.key, dialect),
         )
-        .values(custom_fields=_removed(column, definition.key, dialect))
+        .values(custom_fields=json_sql.without_key(column, definition.key, dialect))
     )
     entity = definition.entity
     session.delete(definition)
@@ -758,52 +749,6 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _path(key: str) -> str:
-    return f'$."{key}"'
-
-
-def _key_present(column, key: str, dialect: str):
-    if dialect == "postgresql":
-        return sa.type_coerce(column, JSONB).has_key(key)
-    return sa.func.json_type(column, _path(key)).is_not(None)
-
-
-def _non_empty(column, key: str, dialect: str):
-    """1 when the value at `key` is there and not null, "" or [], else 0."""
-    if dialect == "postgresql":
-        node = column.op("->", return_type=JSONB)(sa.literal(key))
-        text = column.op("->>", return_type=sa.Text)(sa.literal(key))
-        kind = sa.func.jsonb_typeof(node)
-        # Nested CASEs: PostgreSQL does not promise to evaluate AND left to right, and
-        # jsonb_array_length fails on anything but an array.
-        return sa.case(
-            (kind.is_(None), 0),
-            (kind == "null", 0),
-            (kind == "string", sa.case((sa.func.btrim(text) == "", 0), else_=1)),
-            (kind == "array", sa.case((sa.func.jsonb_array_length(node) == 0, 0), else_=1)),
-            else_=1,
-        )
-    path = _path(key)
-    kind = sa.func.json_type(column, path)
-    return sa.case(
-        (kind.is_(None), 0),
-        (kind == "null", 0),
-        (
-            kind == "text",
-            sa.case((sa.func.trim(sa.func.json_extract(column, path)) == "", 0), else_=1),
-        ),
-        (kind == "array", sa.case((sa.func.json_array_length(column, path) == 0, 0), else_=1)),
-        else_=1,
-    )
-
-
-def _removed(column, key: str, dialect: str):
-    """The JSON object without `key`."""
-    if dialect == "postgresql":
-        return column.op("-", return_type=JSONB)(sa.cast(sa.literal(key), sa.Text))
-    return sa.func.json_remove(column, _path(key))
-
-
 def _row_ids(
     session: Session,
     workspace_id: int,
@@ -815,7 +760,7 @@ def _row_ids(
     table = _TABLES[definition.entity]
     conditions = [
         table.c.workspace_id == workspace_id,
-        _key_present(table.c.custom_fields, definition.key, _dialect(session)),
+        json_sql.key_present(table.c.custom_fields, definition.key, _dialect(session)),
     ]
     if where is not None:
         conditions.append(where)
@@ -875,7 +820,7 @@ def _write(
         session.execute(
             sa.update(table)
             .where(table.c.id.in_(removals), _in(table, workspace_id))
-            .values(custom_fields=_removed(column, key, dialect))
+            .values(custom_fields=json_sql.without_key(column, key, dialect))
         )
     if updates and dialect == "postgresql":
         # One statement per chunk: the new values joined in from two unnested arrays.
@@ -887,9 +832,6 @@ def _write(
                 "new_value"
             ),
         ).subquery("new_values")
-        patch = sa.func.jsonb_build_object(
-            sa.cast(sa.literal(key), sa.Text), sa.cast(rows.c.new_value, JSONB)
-        )
         session.execute(
             sa.update(table)
             .where(
@@ -899,14 +841,14 @@ def _write(
                 table.c.id.in_([u["row_id"] for u in updates]),
                 _in(table, workspace_id),
             )
-            .values(custom_fields=column.op("||", return_type=JSONB)(patch))
+            .values(custom_fields=json_sql.with_key(column, key, rows.c.new_value, dialect))
         )
     elif updates:
-        value = sa.func.json(sa.bindparam("new_value", type_=sa.Text))
+        value = sa.bindparam("new_value", type_=sa.Text)
         session.execute(
             sa.update(table)
             .where(table.c.id == sa.bindparam("row_id"), _in(table, workspace_id))
-            .values(custom_fields=sa.func.json_set(column, _path(key), value)),
+            .values(custom_fields=json_sql.with_key(column, key, value, dialect)),
             updates,
         )
     return len(changed)

@@ -13,6 +13,8 @@ from cloodot_app.filters import (
     FieldCatalog,
     FilterError,
     FilterSpec,
+    valid_id,
+    validate_spec,
 )
 from cloodot_app.models import Contact, ContactLabel, Segment, utcnow
 from cloodot_app.services.contact_rows import ContactRow, contact_rows
@@ -24,6 +26,7 @@ from cloodot_app.services.contacts import (
     sort_order,
     update_contact_field,
 )
+from cloodot_app.services.segments import one_segment_query
 from cloodot_app.services.workspaces import bump_data_version, data_version, field_catalog
 
 CARDS_PER_LOAD = 25
@@ -45,34 +48,24 @@ def drop_action(spec: FilterSpec | dict, catalog: FieldCatalog) -> DropAction | 
     the contact match."""
     try:
         parsed = FilterSpec.parse(spec)
+        checked = validate_spec(parsed, catalog)
     except FilterError:
         return None
-    if len(parsed.conditions) != 1:
+    if len(checked.conditions) != 1:
         return None
-    condition = parsed.conditions[0]
-    info = catalog.fields.get(condition.field)
-    if info is None:
-        return None
-    value = condition.value
-    single_label = isinstance(value, list) and len(value) == 1
-    if info.kind == "label" and condition.operator == "has_any_of" and single_label:
-        try:
-            label_id = int(value[0])
-        except (TypeError, ValueError):
-            return None
-        if label_id in info.label_names:
-            name = info.label_names[label_id]
-            return DropAction("label", str(label_id), name, f"adds the label {name}")
-    if (
-        info.source == "contact"
-        and info.kind == "select"
-        and condition.operator == "is"
-        and value in info.options
-    ):
+    condition = checked.conditions[0]
+    info = catalog.fields[condition.field]
+    value = condition.value  # coerced: label ids are ints, an option is one of the options
+    as_stored = parsed.conditions[0].value
+    one_label = isinstance(as_stored, list) and len(as_stored) == len(value) == 1
+    if info.kind == "label" and condition.operator == "has_any_of" and one_label:
+        name = info.label_names[value[0]]
+        return DropAction("label", str(value[0]), name, f"adds the label {name}")
+    if info.source == "contact" and info.kind == "select" and condition.operator == "is":
         return DropAction(
             "field",
             CONTACT_FIELD_PREFIX + info.json_key,
-            str(value),
+            value,
             f"sets {info.label} to {value}",
         )
     return None
@@ -91,38 +84,86 @@ def board_segments(session: Session, workspace_id: int) -> list[Segment]:
 def column_cards(
     session: Session, workspace_id: int, segment_id: int, search: str, loaded: int
 ) -> tuple[list[ContactRow], int]:
-    """The next cards of a column (after the `loaded` ones) and the column's total."""
+    """The next cards of a column (after the `loaded` ones) and the column's total. A
+    segment whose rules are broken is a FilterError (NotFound when it is gone), which the
+    board shows on that column only."""
+    if not valid_id(segment_id):
+        raise NotFound("That segment no longer exists.")
     catalog = field_catalog(session, workspace_id)
     ctx = CompileContext.for_session(session)
     query = ContactQuery(search=search, segment_id=segment_id)
     where = contact_condition(session, workspace_id, query, catalog, ctx)
-    total = session.execute(
-        sa.select(sa.func.count()).select_from(Contact).where(where)
-    ).scalar_one()
-    # An offset, not a page: `loaded` is how many cards the board holds, which need not be
-    # a multiple of CARDS_PER_LOAD (a short last load, or cards the board de-duplicated).
-    offset = max(0, loaded)
-    if offset >= total:
-        return [], total
-    contacts = (
-        session.execute(
-            sa.select(Contact)
-            .where(where)
-            .order_by(*sort_order("last_interaction_at", True, ctx.dialect))
-            .offset(offset)
-            .limit(CARDS_PER_LOAD)
+    with one_segment_query(session):
+        total = session.execute(
+            sa.select(sa.func.count()).select_from(Contact).where(where)
+        ).scalar_one()
+        # An offset, not a page: `loaded` is how many cards the board holds, which need not
+        # be a multiple of CARDS_PER_LOAD (a short last load, or cards it de-duplicated).
+        offset = max(0, loaded) if isinstance(loaded, int) else 0
+        if offset >= total:
+            return [], total
+        contacts = (
+            session.execute(
+                sa.select(Contact)
+                .where(where)
+                .order_by(*sort_order("last_interaction_at", True, ctx.dialect))
+                .offset(offset)
+                .limit(CARDS_PER_LOAD)
+            )
+            .scalars()
+            .all()
         )
-        .scalars()
-        .all()
-    )
     return contact_rows(session, workspace_id, list(contacts), catalog), total
+
+
+@dataclass
+class BoardColumn:
+    """One column of the board as the page shows it."""
+
+    segment_id: int = 0
+    name: str = ""
+    color: str = "blue"
+    total: int = 0
+    cards: list[ContactRow] = field(default_factory=list)
+    drop_words: str = ""  # what dropping a card here does ("" when it cannot be done)
+    problem: str = ""  # why this column shows no cards (a broken or deleted segment)
+
+
+def board_columns(
+    session: Session, workspace_id: int, search: str, loaded: dict[int, int] | None = None
+) -> list[BoardColumn]:
+    """Every column of the board, each with as many cards as it showed before (`loaded`:
+    segment id -> cards; at least one load). A broken segment is reported on its own
+    column (problem) and never stops the others from loading."""
+    loaded = loaded or {}
+    catalog = field_catalog(session, workspace_id)
+    columns = []
+    for segment in board_segments(session, workspace_id):
+        column = BoardColumn(segment_id=segment.id, name=segment.name, color=segment.color)
+        action = drop_action(segment.filter_spec, catalog)
+        column.drop_words = action.words if action else ""
+        want = max(loaded.get(segment.id, 0), CARDS_PER_LOAD)
+        try:
+            while True:
+                rows, column.total = column_cards(
+                    session, workspace_id, segment.id, search, len(column.cards)
+                )
+                column.cards.extend(rows)
+                if not rows or len(column.cards) >= min(want, column.total):
+                    break
+        except (FilterError, NotFound) as error:
+            column.problem = str(error)
+        columns.append(column)
+    return columns
 
 
 def move_card(session: Session, workspace_id: int, contact_id: int, segment_id: int) -> str:
     """Make a contact match a column's segment; returns what was done, in words."""
-    segment = session.get(Segment, segment_id)
+    segment = session.get(Segment, segment_id) if valid_id(segment_id) else None
     if segment is None or segment.workspace_id != workspace_id:
         raise NotFound("That column's segment no longer exists.")
+    if not valid_id(contact_id):
+        raise NotFound("That contact no longer exists.")
     catalog = field_catalog(session, workspace_id)
     action = drop_action(segment.filter_spec, catalog)
     if action is None:
@@ -152,18 +193,6 @@ def move_card(session: Session, workspace_id: int, contact_id: int, segment_id: 
 
 
 @dataclass
-class BoardColumn:
-    segment_id: int = 0
-    name: str = ""
-    color: str = "blue"
-    total: int = 0
-    cards: list[ContactRow] = field(default_factory=list)
-    # What dropping a card here does, in words ("" when cards cannot be dropped here).
-    drop_words: str = ""
-    problem: str = ""
-
-
-@dataclass
 class Board:
     columns: list[BoardColumn]
     # The workspace data version the board was read at (for Live mode).
@@ -173,30 +202,6 @@ class Board:
 def load_board(
     session: Session, workspace_id: int, search: str, loaded: dict[int, int] | None = None
 ) -> Board:
-    """Every board column with as many cards as it showed before (`loaded`: segment id ->
-    cards shown; at least one load each), so a refresh keeps how far each was scrolled."""
-    loaded = loaded or {}
+    """The board's columns (see board_columns) and the data version they were read at."""
     version = data_version(session, workspace_id)
-    catalog = field_catalog(session, workspace_id)
-    columns = []
-    for segment in board_segments(session, workspace_id):
-        action = drop_action(segment.filter_spec, catalog)
-        column = BoardColumn(
-            segment_id=segment.id or 0,
-            name=segment.name,
-            color=segment.color,
-            drop_words=action.words if action else "",
-        )
-        want = max(loaded.get(column.segment_id, 0), CARDS_PER_LOAD)
-        try:
-            while True:
-                cards, column.total = column_cards(
-                    session, workspace_id, column.segment_id, search, len(column.cards)
-                )
-                column.cards.extend(cards)
-                if not cards or len(column.cards) >= min(want, column.total):
-                    break
-        except (FilterError, NotFound) as error:
-            column.problem = str(error)
-        columns.append(column)
-    return Board(columns, version)
+    return Board(board_columns(session, workspace_id, search, loaded), version)

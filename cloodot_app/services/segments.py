@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,10 +16,10 @@ from cloodot_app.filters import (
     FieldCatalog,
     FilterError,
     FilterSpec,
-    compile_filter,
-    describe_spec,
-    validate_spec,
+    compile_spec,
+    valid_id,
 )
+from cloodot_app.filters.values import is_text
 from cloodot_app.models import Contact, Segment, utcnow
 from cloodot_app.services.workspaces import field_catalog
 
@@ -38,25 +41,28 @@ SEGMENT_COLORS = (
     "gray",
 )
 
+logger = logging.getLogger(__name__)
+
 
 def list_segments(session: Session, workspace_id: int) -> list[dict[str, Any]]:
     """Every segment, with its rules in words, or why it is broken."""
     catalog = field_catalog(session, workspace_id)
+    ctx = CompileContext.for_session(session)
     segments = session.execute(
         sa.select(Segment)
         .where(Segment.workspace_id == workspace_id)
         .order_by(Segment.position, Segment.id)
     ).scalars()
-    return [_segment_dict(segment, catalog) for segment in segments]
+    return [_segment_dict(segment, catalog, ctx) for segment in segments]
 
 
-def _segment_dict(segment: Segment, catalog: FieldCatalog) -> dict[str, Any]:
-    # Validated against today's fields and labels: a rule naming a deleted one is
-    # reported (problem) rather than silently matching everything or nothing.
+def _segment_dict(segment: Segment, catalog: FieldCatalog, ctx: CompileContext) -> dict[str, Any]:
+    # Compiled against today's fields and labels: a rule naming a deleted one, or a stored
+    # rule that cannot run at all, is reported (problem) rather than silently matching
+    # everything or nothing, or taking the whole list down.
     problem, words = "", ""
     try:
-        spec = validate_spec(FilterSpec.parse(segment.filter_spec), catalog)
-        words = describe_spec(spec, catalog)
+        words = compile_spec(segment.filter_spec, catalog, ctx).words
     except FilterError as error:
         problem = str(error)
     return {
@@ -80,10 +86,11 @@ def segment_count(session: Session, workspace_id: int, segment_id: int) -> int:
 
 
 def segment_counts(session: Session, workspace_id: int) -> dict[int, int | None]:
-    """Contacts per segment, in one query; None for a segment whose rules are broken."""
+    """Contacts per segment, in one query; None for a segment whose rules are broken (or
+    that the database refuses to run: that segment only, never the whole list)."""
     catalog = field_catalog(session, workspace_id)
     ctx = CompileContext.for_session(session)
-    columns, counts = [], {}
+    conditions, counts = {}, {}
     segments = (
         session.execute(sa.select(Segment).where(Segment.workspace_id == workspace_id))
         .scalars()
@@ -91,35 +98,71 @@ def segment_counts(session: Session, workspace_id: int) -> dict[int, int | None]
     )
     for segment in segments:
         try:
-            condition = compile_filter(FilterSpec.parse(segment.filter_spec), catalog, ctx)
+            conditions[segment.id] = compile_spec(segment.filter_spec, catalog, ctx).where
         except FilterError:
             counts[segment.id] = None
-            continue
-        columns.append(
-            sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0).label(
-                f"s{segment.id}"
-            )
-        )
-    if columns:
-        row = session.execute(
-            sa.select(*columns).select_from(Contact).where(Contact.workspace_id == workspace_id)
-        ).one()
-        for column, value in zip(columns, row, strict=True):
-            counts[int(column.name[1:])] = int(value)
+    if not conditions:
+        return counts
+    try:
+        with one_segment_query(session):
+            counts.update(_count_each(session, workspace_id, conditions))
+    except FilterError:
+        # One of them cannot run: count them one by one to find which.
+        for segment_id, condition in conditions.items():
+            try:
+                with one_segment_query(session):
+                    counts.update(_count_each(session, workspace_id, {segment_id: condition}))
+            except FilterError:
+                counts[segment_id] = None
     return counts
 
 
+def _count_each(
+    session: Session, workspace_id: int, conditions: dict[int, sa.ColumnElement[bool]]
+) -> dict[int, int]:
+    """{segment id: contacts matching its condition}, in one read of the contacts."""
+    columns = [
+        sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0).label(f"s{segment_id}")
+        for segment_id, condition in conditions.items()
+    ]
+    row = session.execute(
+        sa.select(*columns).select_from(Contact).where(Contact.workspace_id == workspace_id)
+    ).one()
+    return {int(column.name[1:]): int(value) for column, value in zip(columns, row, strict=True)}
+
+
+@contextmanager
+def one_segment_query(session: Session) -> Iterator[None]:
+    """Run a segment's query so that, should the database refuse it, only that segment
+    breaks: the error becomes a FilterError for the user, and on PostgreSQL a savepoint
+    keeps the transaction usable for the next segment. (A valid spec should never get
+    here; stored values the filter did not foresee might.)"""
+    nested = session.begin_nested() if session.get_bind().dialect.name == "postgresql" else None
+    try:
+        yield
+    except sa.exc.DBAPIError as error:
+        if nested is not None:
+            nested.rollback()
+        logger.warning("a segment's query failed: %s", error.orig)
+        raise FilterError("These rules cannot be run on the stored data; edit them.") from None
+    else:
+        if nested is not None:
+            nested.commit()
+
+
 def _owned_segment(session: Session, workspace_id: int, segment_id: int) -> Segment:
-    segment = session.get(Segment, segment_id)
+    segment = session.get(Segment, segment_id) if valid_id(segment_id) else None
     if segment is None or segment.workspace_id != workspace_id:
         raise NotFound("That segment no longer exists.")
     return segment
 
 
 def _clean_name(session: Session, workspace_id: int, name: str, except_id: int | None) -> str:
-    name = " ".join((name or "").split())
+    name = " ".join(name.split()) if isinstance(name, str) else ""
     if not name:
         raise FilterError("Give the segment a name.")
+    if "\x00" in name or not is_text(name):
+        raise FilterError("A segment name can only contain text (no NUL character).")
     if len(name) > 120:
         raise FilterError("Keep the segment name under 120 characters.")
     taken = sa.select(Segment.id).where(
@@ -133,10 +176,20 @@ def _clean_name(session: Session, workspace_id: int, name: str, except_id: int |
 
 
 def _clean_spec(session: Session, workspace_id: int, spec: FilterSpec | dict) -> dict[str, Any]:
-    checked = validate_spec(FilterSpec.parse(spec), field_catalog(session, workspace_id))
+    """The spec as it is stored: compiled against today's fields first, so that what is
+    saved is known to run."""
+    catalog = field_catalog(session, workspace_id)
+    checked = compile_spec(spec, catalog, CompileContext.for_session(session)).spec
     if not checked.conditions:
         raise FilterError("Add at least one condition before saving a segment.")
     return checked.model_dump(mode="json")
+
+
+def _clean_description(description: str | None) -> str:
+    # NUL is the one character PostgreSQL cannot store in text.
+    text = description if isinstance(description, str) else ""
+    text = text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    return text.strip()[:500]
 
 
 def _clean_color(color: str | None, position: int) -> str:
@@ -164,7 +217,7 @@ def create_segment(
     segment = Segment(
         workspace_id=workspace_id,
         name=name,
-        description=(description or "").strip()[:500],
+        description=_clean_description(description),
         color=_clean_color(color, position),
         filter_spec=filter_spec,
         position=position,
@@ -188,7 +241,7 @@ def update_segment(
     segment = _owned_segment(session, workspace_id, segment_id)
     segment.name = _clean_name(session, workspace_id, name, segment.id)
     segment.filter_spec = _clean_spec(session, workspace_id, spec)
-    segment.description = (description or "").strip()[:500]
+    segment.description = _clean_description(description)
     segment.color = _clean_color(color or segment.color, segment.position)
     segment.updated_at = utcnow()
     session.add(segment)

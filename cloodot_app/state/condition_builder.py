@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from cloodot_app.filters import FieldCatalog, FilterSpec
+from cloodot_app.filters import FieldCatalog, FilterSpec, operator_for
 from cloodot_app.services.workspaces import field_catalog
 from cloodot_app.state.workspace import in_workspace
 
@@ -37,19 +37,9 @@ class DraftCondition:
 
 
 def _input_kind(kind: str, operator: str) -> str:
-    if operator in ("is_empty", "is_not_empty"):
-        return "none"
-    if kind in ("boolean", "text"):
-        return kind
-    if kind in ("number", "date"):
-        if operator == "between":
-            return f"{kind}_range"
-        if operator in ("within_last_days", "more_than_days_ago"):
-            return "days"
-        return kind
-    if kind == "select" and operator in ("is", "is_not"):
-        return "option"
-    return "options"
+    """The input the operator's record asks for (filters.operators)."""
+    record = operator_for(kind, operator)
+    return record.input_kind if record is not None else "none"
 
 
 def field_choices(catalog: FieldCatalog) -> list[FieldChoice]:

@@ -23,6 +23,7 @@ globex has its own VIP label, Plan field, a VIP segment and Mara Moss (VIP, plan
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +38,7 @@ from cloodot_app.models import Contact, ContactLabel, CustomFieldDefinition, Lab
 from cloodot_app.services.leads import (
     CARDS_PER_LOAD,
     DropAction,
+    board_columns,
     board_segments,
     column_cards,
     drop_action,
@@ -670,3 +672,144 @@ def test_each_move_bumps_only_its_own_workspace(session, board):
     assert column_names(session, ws, board.segments["VIP"]) == ["Ann Archer", "Ben Baker"]
     assert column_names(session, ws, board.segments["Leads (any)"]) == ["Ann Archer"]
     assert column_names(session, other, board.other_segment) == ["Mara Moss"]
+
+
+# --------------------------------------------------------------------------- board_columns
+# Issue 8, item 6: one broken column never empties the board.
+
+
+def board_view(columns) -> dict[str, tuple[list[str], int, str, str]]:
+    return {
+        column.name: (
+            [card.name for card in column.cards],
+            column.total,
+            column.drop_words,
+            column.problem,
+        )
+        for column in columns
+    }
+
+
+BOARD_VIEW = {
+    "VIP": (["Ben Baker"], 1, "adds the label VIP", ""),
+    "Pro": (["Ben Baker"], 1, "sets Plan to Pro", ""),
+    "WhatsApp": (["Ben Baker"], 1, "", ""),
+    "VIP on WhatsApp": (["Ben Baker"], 1, "", ""),
+    "Billing": ([], 0, "", ""),
+    "Leads (any)": ([], 0, "adds the label Lead", ""),
+}
+
+
+def test_board_columns_of_the_board_world(session, board):
+    columns = board_columns(session, board.ws, "")
+    assert [column.segment_id for column in columns] == [
+        board.segments[name] for name in BOARD_ORDER
+    ]
+    assert board_view(columns) == BOARD_VIEW
+    assert board_view(board_columns(session, board.ws, "ann")) == {
+        name: ([], 0, words, "") for name, (_, _, words, _) in BOARD_VIEW.items()
+    }
+    assert [column.name for column in board_columns(session, board.other_ws, "")] == ["VIP"]
+
+
+def storable_in_jsonb(rules):
+    """jsonb holds neither NUL nor Infinity: on PostgreSQL, as hostile a rule as it can."""
+    try:
+        text = json.dumps(rules, allow_nan=False)
+    except ValueError:
+        return spec(c("label", "has_any_of", [1e300]))
+    if "\\u0000" in text:
+        return spec(c("name", "contains", "x" * 60_000))
+    return rules
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        spec(c("created_at", "after", "9999-12-31")),
+        spec(c("label", "has_any_of", [2**70])),
+        spec(*[c("name", "contains", "a")] * 60),
+        spec(c("name", "contains", "\x00" * 10)),
+        {"match": "all", "conditions": [c("label", "has_any_of", [float("inf")])]},
+        ["not", "a", "spec"],
+    ],
+    ids=["far-date", "huge-label", "60-conditions", "nul", "infinite-label", "not-a-spec"],
+)
+def test_a_hostile_column_shows_its_problem_and_the_others_load(session, board, rules):
+    if session.get_bind().dialect.name == "postgresql":
+        rules = storable_in_jsonb(rules)
+    hostile = Segment(workspace_id=board.ws, name="Hostile", position=3, filter_spec=rules)
+    session.add(hostile)
+    session.commit()
+    columns = board_columns(session, board.ws, "")
+    view = board_view(columns)
+    cards, total, words, problem = view.pop("Hostile")
+    assert (cards, total, words) == ([], 0, "")
+    assert problem and len(problem) < 200 and "Error" not in problem
+    assert view == BOARD_VIEW
+    with pytest.raises(FilterError):
+        column_cards(session, board.ws, hostile.id, "", 0)
+    with pytest.raises(FilterError, match="Cards cannot be dropped on “Hostile”."):
+        move_card(session, board.ws, board.ann, hostile.id)
+
+
+def test_a_column_the_database_refuses_shows_a_problem(session, board, monkeypatch):
+    """Should a compiled rule still fail in the database, that column says so and the
+    others load (a savepoint keeps the PostgreSQL transaction usable)."""
+    import cloodot_app.services.leads as leads_service
+
+    real = leads_service.contact_condition
+
+    def contact_condition(session, workspace_id, query, catalog=None, ctx=None):
+        where = real(session, workspace_id, query, catalog, ctx)
+        if query.segment_id == board.segments["Pro"]:
+            return sa.and_(where, sa.func.no_such_function(Contact.id) == 1)
+        return where
+
+    monkeypatch.setattr(leads_service, "contact_condition", contact_condition)
+    view = board_view(board_columns(session, board.ws, ""))
+    assert view.pop("Pro") == (
+        [],
+        0,
+        "sets Plan to Pro",
+        "These rules cannot be run on the stored data; edit them.",
+    )
+    assert view == {name: v for name, v in BOARD_VIEW.items() if name != "Pro"}
+
+
+def test_board_columns_load_as_many_cards_as_were_shown(session, long_column):
+    (column,) = board_columns(session, long_column.ws, "")
+    assert [card.name for card in column.cards] == ORDER[:25]
+    (column,) = board_columns(session, long_column.ws, "", {long_column.segment: 30})
+    assert [card.name for card in column.cards] == ORDER[:50]
+    assert column.total == 57
+
+
+@pytest.mark.parametrize("bad_id", [0, -1, 2**63, 2**70])
+def test_ids_out_of_range_are_not_found_on_the_board(session, board, bad_id):
+    with pytest.raises(NotFound, match="That segment no longer exists."):
+        column_cards(session, board.ws, bad_id, "", 0)
+    with pytest.raises(NotFound, match="That column's segment no longer exists."):
+        move_card(session, board.ws, board.ann, bad_id)
+    with pytest.raises(NotFound, match="That contact no longer exists."):
+        move_card(session, board.ws, bad_id, board.segments["VIP"])
+
+
+def test_the_board_search_takes_any_text(session, board):
+    for search in ("ben\x00", "\x00", "b" * 10_000, '"', "\ud800", "NEAR(", "ben*"):
+        columns = board_columns(session, board.ws, search)
+        assert [column.problem for column in columns] == [""] * len(BOARD_ORDER)
+    vip = board_view(board_columns(session, board.ws, "ben\x00"))["VIP"]
+    assert vip == BOARD_VIEW["VIP"]
+
+
+def test_drop_action_of_hostile_rules_is_none():
+    for rules in (
+        spec(c("label", "has_any_of", [float("inf")])),
+        spec(c("label", "has_any_of", [2**70])),
+        spec(c("cf.plan", "is", ["Pro"])),
+        spec(c("cf.plan", "is", {"Pro": 1})),
+        spec(c("label", "has_any_of", ["1\x00"])),
+        spec(*[c("label", "has_any_of", [VIP])] * 60),
+    ):
+        assert drop_action(rules, memory_catalog()) is None

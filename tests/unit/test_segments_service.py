@@ -33,6 +33,7 @@ globex's segments: VIP (Mara) and WhatsApp (Mara, Zack).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -1046,3 +1047,174 @@ def test_preview_beyond_ten_rows(session, workspace_id):
     )
     assert total == 12
     assert rows == [f"Person {n:02d}" for n in range(12, 1, -1)] + ["Person 01"]
+
+
+# --------------------------------------------------------------------------- hostile rules
+# Issue 8, item 6: a stored rule that cannot run ("Created at after 9999-12-31" used to
+# validate, be saved, and then raise OverflowError on every compile) breaks that segment
+# only. These rules are written straight into the table, as an old version, a bug or a
+# hand edit could leave them.
+
+HOSTILE_RULES = {
+    "After the end of time": spec(c("created_at", "after", "9999-12-31")),
+    "Before time began": spec(c("created_at", "between", ["0001-01-01", "2026-01-01"])),
+    "Huge number": spec(c("name", "contains", "a"), c("cf.plan", "is", 10**30)),
+    "Huge label id": spec(c("label", "has_any_of", [2**70])),
+    "Huge days": spec(c("created_at", "within_last_days", 10**20)),
+    "Too many rules": spec(*[c("name", "contains", "a")] * 60, match="any"),
+    "Long value": spec(c("name", "contains", "%" * 60_000)),
+    "Nested value": spec(c("name", "contains", [[[[[[[[[["a"]]]]]]]]]])),
+    "Dict value": spec(c("channel", "is_any_of", {"$ne": None})),
+    "Bad operator": spec(c("name", "~*", ".*")),
+    "Unreadable": {"match": "some", "conditions": "everything"},
+    "Not even a dict": ["name", "contains", "a"],
+}
+
+
+@pytest.fixture
+def hostile(session: Session, world: World) -> dict[str, int]:
+    ids = {}
+    for position, (name, rules) in enumerate(HOSTILE_RULES.items(), start=8):
+        segment = Segment(workspace_id=world.ws, name=name, position=position, filter_spec=rules)
+        session.add(segment)
+        session.flush()
+        ids[name] = segment.id
+    session.commit()
+    return ids
+
+
+def test_hostile_rules_are_problems_of_their_segment_only(session, world, hostile):
+    segments = {s["name"]: s for s in list_segments(session, world.ws)}
+    assert list(segments) == ORDER + list(HOSTILE_RULES)
+    assert {name: segments[name]["rules"] for name in ORDER} == RULES
+    problems = {name: segments[name]["problem"] for name in HOSTILE_RULES}
+    assert problems["After the end of time"] == (
+        "Condition 1: “Created at” needs a date between 1900-01-01 and 2999-12-31, not 9999-12-31."
+    )
+    assert problems["Too many rules"] == (
+        "A filter can have at most 50 conditions (this one has 60)."
+    )
+    assert problems["Huge number"].startswith("Condition 2: “Plan” has no option")
+    assert problems["Unreadable"].startswith("This filter cannot be read: ")
+    for name, problem in problems.items():
+        assert problem and len(problem) < 200, name
+        assert segments[name]["rules"] == ""
+        assert "Error" not in problem and "\x00" not in problem
+    # Counts: the good segments are counted, each hostile one is None.
+    counts = segment_counts(session, world.ws)
+    assert {name: counts[world.segments[name]] for name in ORDER} == COUNTS
+    assert {counts[segment_id] for segment_id in hostile.values()} == {None}
+
+
+def test_a_hostile_segment_is_an_error_not_a_crash_and_can_be_mended(session, world, hostile):
+    whatsapp = spec(c("channel", "is", "whatsapp"))
+    for name, segment_id in hostile.items():
+        with pytest.raises(FilterError):
+            count_contacts(session, world.ws, ContactQuery(segment_id=segment_id))
+        with pytest.raises(FilterError):
+            duplicate_segment(session, world.ws, segment_id)
+        session.rollback()
+        update_segment(session, world.ws, segment_id, name, whatsapp)
+        session.commit()
+    segments = {s["name"]: s for s in list_segments(session, world.ws)}
+    for name, segment_id in hostile.items():
+        assert (segments[name]["problem"], segments[name]["rules"]) == ("", RULES["WhatsApp"])
+        assert stored(session, segment_id).filter_spec == whatsapp
+    counts = segment_counts(session, world.ws)
+    assert {counts[segment_id] for segment_id in hostile.values()} == {COUNTS["WhatsApp"]}
+    # ... and deleted.
+    for segment_id in hostile.values():
+        delete_segment(session, world.ws, segment_id)
+    session.commit()
+    assert listed(session, world.ws) == ORDER
+
+
+def test_a_hostile_segment_can_be_deleted(session, world, hostile):
+    for segment_id in hostile.values():
+        assert segment_usage(session, world.ws, segment_id)
+        delete_segment(session, world.ws, segment_id)
+    session.commit()
+    assert listed(session, world.ws) == ORDER
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        (spec(c("created_at", "after", "9999-12-31")), "needs a date between 1900-01-01"),
+        (spec(c("cf.plan", "is", "Pro\x00")), "“Plan” contains a NUL character."),
+        (spec(*[c("name", "contains", "a")] * 51), "at most 50 conditions"),
+        (spec(c("label", "has_any_of", [2**70])), "has been deleted."),
+        (spec(c("name", "contains", "x" * 201)), "to 200 characters or fewer."),
+    ],
+    ids=["far-date", "nul", "51-conditions", "huge-id", "long-text"],
+)
+def test_rules_that_could_never_run_are_refused_when_saved(session, world, rules, message):
+    with pytest.raises(FilterError, match=re.escape(message)):
+        create_segment(session, world.ws, "Never", rules)
+    session.rollback()
+    with pytest.raises(FilterError, match=re.escape(message)):
+        update_segment(session, world.ws, world.segments["VIP"], "VIP", rules)
+    session.rollback()
+    assert segment_total(session, world.ws) == 8
+    assert stored(session, world.segments["VIP"]).filter_spec == spec(
+        c("label", "has_any_of", [world.labels["VIP"]])
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("Null\x00byte", "A segment name can only contain text (no NUL character)."),
+        ("Lone \ud800", "A segment name can only contain text (no NUL character)."),
+        ({"a": 1}, "Give the segment a name."),
+        (None, "Give the segment a name."),
+    ],
+    ids=["nul", "surrogate", "dict", "none"],
+)
+def test_segment_names_that_cannot_be_stored(session, world, name, message):
+    with pytest.raises(FilterError, match=re.escape(message)):
+        create_segment(session, world.ws, name, spec(c("channel", "is", "whatsapp")))
+    session.rollback()
+    assert segment_total(session, world.ws) == 8
+
+
+def test_a_description_with_nul_is_stored_without_it(session, world):
+    segment = create_segment(
+        session, world.ws, "Described", spec(c("channel", "is", "whatsapp")), "a\x00b \ud800"
+    )
+    session.commit()
+    assert stored(session, segment.id).description == "ab ?"
+
+
+@pytest.mark.parametrize("segment_id", [0, -1, 2**63, 2**70, True])
+def test_ids_out_of_range_are_not_found(session, world, segment_id):
+    for call in (duplicate_segment, segment_usage, delete_segment):
+        with pytest.raises(NotFound, match="That segment no longer exists."):
+            call(session, world.ws, segment_id)
+    with pytest.raises(NotFound):
+        set_on_board(session, world.ws, segment_id, False)
+    with pytest.raises(NotFound):
+        update_segment(session, world.ws, segment_id, "X", spec(c("channel", "is", "whatsapp")))
+
+
+def test_a_segment_the_database_refuses_is_counted_as_broken(session, world, monkeypatch):
+    """Should a compiled rule still fail in the database (stored values nobody foresaw),
+    the other segments are counted and the session stays usable (a savepoint on
+    PostgreSQL)."""
+    import cloodot_app.services.segments as segments_service
+
+    real = segments_service.compile_spec
+
+    def compile_spec(rules, catalog, ctx):
+        compiled = real(rules, catalog, ctx)
+        if compiled.words == RULES["Nobody"]:
+            failing = sa.func.no_such_function(Contact.id) == 1
+            return dataclasses.replace(compiled, where=failing)
+        return compiled
+
+    monkeypatch.setattr(segments_service, "compile_spec", compile_spec)
+    counts = counts_by_name(session, world)
+    assert counts == {**COUNTS, "Nobody": None}
+    # The transaction is still usable.
+    assert listed(session, world.ws) == ORDER
+    assert count_contacts(session, world.ws, ContactQuery()) == 5
