@@ -14,12 +14,13 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.routing import Route
 
-from cloodot_app import routes
+from cloodot_app import routes, session_routes
+from cloodot_app.access import Capability, Identity, refusal
 from cloodot_app.db import session_scope
 from cloodot_app.errors import UserError
 from cloodot_app.models import MESSAGING_CHANNELS
-from cloodot_app.services import export
-from cloodot_app.services.importer import import_file
+from cloodot_app.services import accounts, export
+from cloodot_app.services.importer import import_file, problems_suffix
 from cloodot_app.services.ingestion import IncomingMessage, UnknownChannel, ingest_message
 from cloodot_app.services.workspaces import workspace_by_token
 from cloodot_app.settings import settings
@@ -38,6 +39,37 @@ _FIELD_NAME_SHOWN = 80
 
 def _error(status: int, message: str, **extra) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+# Who may call each route (the authorisation test requires every route to say):
+# a signed-in member with a capability, the workspace's ingestion token, or anyone
+# holding a one-use ticket.
+ROUTE_RULES: dict[str, str] = {}
+
+
+def rule(description: str):
+    def declare(endpoint):
+        ROUTE_RULES[endpoint.__name__] = description
+        return endpoint
+
+    return declare
+
+
+async def _member(request: Request, capability: Capability) -> Identity | JSONResponse:
+    """The member this request's session cookie belongs to, if their role has
+    `capability`; otherwise the JSON answer that refuses it (401 / 403)."""
+    token = session_routes.session_token(request.headers.get("cookie", ""))
+
+    def resolve() -> Identity | None:
+        with session_scope() as session:
+            return accounts.resolve_session(session, token)
+
+    identity = await run_in_threadpool(resolve) if token else None
+    if identity is None:
+        return _error(401, "Sign in to continue.")
+    if not identity.can(capability):
+        return _error(403, refusal(identity.role, capability))
+    return identity
 
 
 class _BodyTooLarge(Exception):
@@ -83,6 +115,7 @@ def _shown_field(location: tuple) -> str:
     return name.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+@rule("a channel holding the workspace's ingestion token (Authorization: Bearer)")
 async def post_channel_message(request: Request) -> JSONResponse:
     """POST /api/channels/{channel}/messages — a channel delivers one message.
 
@@ -143,27 +176,40 @@ async def post_channel_message(request: Request) -> JSONResponse:
     )
 
 
+@rule("a member who may Download CSV, with a one-use ticket of their workspace")
 async def get_contacts_export(request: Request):
     """GET /api/contacts/export.csv?ticket=… — stream a CSV export.
 
-    The workspace and options come only from the signed ticket the app made for this
-    export (services.export.make_ticket), never from other query parameters.
+    Only for a signed-in member whose role may export, in the workspace the ticket names;
+    the options come only from the signed ticket the app made for this export
+    (services.export.make_ticket), never from other query parameters. A ticket works once.
     """
+    member = await _member(request, Capability.EXPORT)
+    if isinstance(member, JSONResponse):
+        return member
     try:
-        workspace_id, options = export.read_ticket(
+        workspace_id, options, nonce = export.read_export_ticket(
             request.query_params.get("ticket", ""), export.ticket_secret()
         )
     except export.TicketError as error:
         return _error(403, str(error))
     except ValueError:  # e.g. a ticket with non-ASCII characters cannot even be checked
         return _error(403, "This download link is not valid.")
+    if workspace_id != member.workspace_id:
+        return _error(403, "This download link is for another workspace.")
 
     def count() -> int:
         with session_scope() as session:
+            if not accounts.use_ticket_once(session, nonce):
+                raise export.TicketError(
+                    "This download link was already used. Start the export again."
+                )
             return export.validate_export(session, workspace_id, options, settings.export_max_rows)
 
     try:
         rows = await run_in_threadpool(count)
+    except export.TicketError as error:
+        return _error(403, str(error))
     except export.ExportError as error:
         return _error(400, str(error))
     filename = export.export_filename(datetime.now(UTC).date())
@@ -179,15 +225,19 @@ async def get_contacts_export(request: Request):
     )
 
 
+@rule("a member who may import, for an import of their workspace")
 async def get_import_errors(request: Request):
     """GET /api/imports/{token}/errors.csv — an import's problems (the token is random and
-    known only to the tab that ran the import)."""
+    known only to the tab that ran the import; the file is kept per workspace)."""
+    member = await _member(request, Capability.IMPORT)
+    if isinstance(member, JSONResponse):
+        return member
     token = request.path_params["token"]
     # Checked before it becomes a file name: a 5,000-character token made the file
     # system raise "File name too long" (a 500).
     if not _IMPORT_TOKEN.fullmatch(token):
         return _error(404, "No such import report.")
-    path = import_file(token, "-errors.csv")
+    path = import_file(token, problems_suffix(member.workspace_id))
     if not path.is_file():
         return _error(404, "No such import report.")
     return FileResponse(
@@ -211,5 +261,15 @@ def build_api() -> Starlette:
             Route(routes.API_CHANNEL_MESSAGES, post_channel_message, methods=["POST"]),
             Route(routes.API_IMPORT_ERRORS, get_import_errors, methods=["GET"]),
             Route(routes.API_CONTACTS_EXPORT, get_contacts_export, methods=["GET"]),
+            Route(
+                routes.API_SESSION_START,
+                rule("anyone holding a one-use sign-in ticket")(session_routes.start_session),
+                methods=["GET"],
+            ),
+            Route(
+                routes.API_SESSION_END,
+                rule("anyone (ends the session its own cookie names)")(session_routes.end_session),
+                methods=["GET"],
+            ),
         ],
     )

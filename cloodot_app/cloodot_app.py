@@ -11,6 +11,12 @@ from cloodot_app.pages.importer import import_page
 from cloodot_app.pages.leads import leads_page
 from cloodot_app.pages.segments import segments_page
 from cloodot_app.pages.settings import custom_fields_page, labels_page
+from cloodot_app.pages.sign_in import (
+    accept_invitation_page,
+    forgot_password_page,
+    reset_password_page,
+    sign_in_page,
+)
 from cloodot_app.startup import prepare_database
 from cloodot_app.state.columns import ColumnsState
 from cloodot_app.state.contacts import ContactsState
@@ -19,6 +25,8 @@ from cloodot_app.state.labels import LabelsState
 from cloodot_app.state.leads import LeadsState
 from cloodot_app.state.live import LiveState
 from cloodot_app.state.segments import SegmentsState
+from cloodot_app.state.session import SessionState
+from cloodot_app.state.sign_in import InvitationState
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -33,28 +41,36 @@ app = rx.App(
 )
 app.register_lifespan_task(prepare_database)
 
-for route in (routes.CONTACTS, routes.CONTACTS_ALL):
+
+def signed_in_page(component, route: str, title: str, *on_load) -> None:
+    """A page behind sign-in: SessionState.load runs first (it sends a tab without a valid
+    session to the sign-in page), then the page's own loads."""
     app.add_page(
-        contacts_page,
-        route=route,
-        title="All contacts · Cloodot",
-        on_load=[LiveState.stop, ContactsState.load_from_url, ColumnsState.load_columns],
+        component, route=route, title=f"{title} · Cloodot", on_load=[SessionState.load, *on_load]
     )
 
+
+for route in (routes.CONTACTS, routes.CONTACTS_ALL):
+    signed_in_page(
+        contacts_page,
+        route,
+        "All contacts",
+        LiveState.stop,
+        ContactsState.load_from_url,
+        ColumnsState.load_columns,
+    )
+signed_in_page(segments_page, routes.SEGMENTS, "Segments", SegmentsState.load)
+signed_in_page(leads_page, routes.LEADS, "Leads", LiveState.stop, LeadsState.load)
+signed_in_page(labels_page, routes.LABELS, "Labels", LabelsState.load)
+signed_in_page(custom_fields_page, routes.CUSTOM_FIELDS, "Custom fields", CustomFieldsState.load)
+signed_in_page(import_page, routes.IMPORT, "Import contacts")
+
+app.add_page(sign_in_page, route=routes.SIGN_IN, title="Sign in · Cloodot")
+app.add_page(forgot_password_page, route=routes.FORGOT_PASSWORD, title="Forgot password · Cloodot")
+app.add_page(reset_password_page, route=routes.RESET_PASSWORD, title="New password · Cloodot")
 app.add_page(
-    segments_page, route=routes.SEGMENTS, title="Segments · Cloodot", on_load=SegmentsState.load
+    accept_invitation_page,
+    route=routes.ACCEPT_INVITATION,
+    title="Join a workspace · Cloodot",
+    on_load=InvitationState.load,
 )
-app.add_page(
-    leads_page,
-    route=routes.LEADS,
-    title="Leads · Cloodot",
-    on_load=[LiveState.stop, LeadsState.load],
-)
-app.add_page(labels_page, route=routes.LABELS, title="Labels · Cloodot", on_load=LabelsState.load)
-app.add_page(
-    custom_fields_page,
-    route=routes.CUSTOM_FIELDS,
-    title="Custom fields · Cloodot",
-    on_load=CustomFieldsState.load,
-)
-app.add_page(import_page, route=routes.IMPORT, title="Import contacts · Cloodot")

@@ -202,3 +202,27 @@ def make_workspace(session: Session) -> Callable[..., int]:
 @pytest.fixture
 def workspace_id(make_workspace: Callable[..., int]) -> int:
     return make_workspace("acme", "Acme")
+
+
+def member_session(
+    session: Session, workspace_id: int, role: str = "admin", email: str | None = None
+) -> str:
+    """A member of `workspace_id` with `role` and a session of theirs, committed: the
+    session token (what the browser's HttpOnly cookie holds)."""
+    from cloodot_app.services import accounts
+
+    email = email or f"{role}-{workspace_id}@example.com"
+    user = accounts.user_by_email(session, email) or accounts.create_user(
+        session, email, role.title(), "correct horse battery"
+    )
+    accounts.add_member(session, workspace_id, user.id, role)
+    token = accounts.start_session(session, user.id, workspace_id)
+    session.commit()
+    return token
+
+
+def session_cookie(token: str) -> dict[str, str]:
+    """The Cookie header a signed-in browser sends."""
+    from cloodot_app.state.access import SESSION_COOKIE
+
+    return {"cookie": f"{SESSION_COOKIE}={token}"}

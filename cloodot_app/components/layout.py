@@ -1,10 +1,22 @@
-"""The product's frame: a left sidebar with Contacts and its views, and the page body."""
+"""The product's frame: a left sidebar (views, settings, who is signed in) and the page.
+
+The sidebar offers only what the member's role may do; the page body shows only once the
+tab's session is known (a tab without one is sent to the sign-in page by the guard).
+"""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from cloodot_app import routes
+from cloodot_app.access import CAPABILITY_WORDS, Capability
+from cloodot_app.state.session import SessionState
+
+
+def can(capability: Capability) -> rx.Var[bool]:
+    """True in the page when the signed-in member's role has `capability` (for showing and
+    enabling controls; the server checks again on every call)."""
+    return SessionState.capabilities.contains(capability.value)
 
 
 def _nav_link(label: str, icon: str, href: str) -> rx.Component:
@@ -19,6 +31,61 @@ def _nav_link(label: str, icon: str, href: str) -> rx.Component:
         border_radius="6px",
         width="100%",
         _hover={"background": rx.color("gray", 4)},
+    )
+
+
+def _section(label: str) -> rx.Component:
+    return rx.text(
+        label, size="1", weight="bold", color_scheme="gray", padding_x="10px", padding_top="16px"
+    )
+
+
+def _workspace_switcher() -> rx.Component:
+    return rx.cond(
+        SessionState.workspaces.length() > 1,
+        rx.select.root(
+            rx.select.trigger(aria_label="Workspace", width="100%"),
+            rx.select.content(
+                rx.foreach(
+                    SessionState.workspaces,
+                    lambda w: rx.select.item(w.name, value=w.workspace_id.to_string()),
+                )
+            ),
+            value=SessionState.workspace_id.to_string(),
+            on_change=SessionState.switch_workspace,
+            size="2",
+        ),
+        rx.text(SessionState.workspace_name, size="2", weight="medium", padding_x="10px"),
+    )
+
+
+def _account() -> rx.Component:
+    return rx.vstack(
+        rx.separator(size="4"),
+        _workspace_switcher(),
+        rx.hstack(
+            rx.avatar(fallback=SessionState.initials, size="2", radius="full", variant="soft"),
+            rx.vstack(
+                rx.text(SessionState.user_name, size="2", weight="medium", trim="both"),
+                rx.text(SessionState.role_label, size="1", color_scheme="gray"),
+                spacing="0",
+                min_width="0",
+            ),
+            align="center",
+            spacing="2",
+            padding_x="10px",
+        ),
+        rx.button(
+            rx.icon("log_out", size=14),
+            "Sign out",
+            variant="ghost",
+            color_scheme="gray",
+            size="2",
+            on_click=SessionState.sign_out,
+        ),
+        spacing="2",
+        width="100%",
+        margin_top="auto",
     )
 
 
@@ -37,19 +104,27 @@ def sidebar() -> rx.Component:
             _nav_link("All", "users", routes.CONTACTS_ALL),
             _nav_link("Leads", "kanban", routes.LEADS),
             _nav_link("Segments", "layers", routes.SEGMENTS),
-            _nav_link("Import", "upload", routes.IMPORT),
-            rx.text(
-                "Settings",
-                size="1",
-                weight="bold",
-                color_scheme="gray",
-                padding_x="10px",
-                padding_top="16px",
+            rx.cond(can(Capability.IMPORT), _nav_link("Import", "upload", routes.IMPORT)),
+            rx.cond(
+                can(Capability.MANAGE_FIELDS),
+                rx.fragment(
+                    _section("Settings"),
+                    _nav_link("Labels", "tag", routes.LABELS),
+                    _nav_link("Custom fields", "list_plus", routes.CUSTOM_FIELDS),
+                ),
             ),
-            _nav_link("Labels", "tag", routes.LABELS),
-            _nav_link("Custom fields", "list_plus", routes.CUSTOM_FIELDS),
+            rx.cond(
+                can(Capability.MANAGE_WORKSPACE),
+                rx.fragment(
+                    _section("Workspace"),
+                    _nav_link("Members", "user_cog", routes.MEMBERS),
+                    _nav_link("Audit log", "scroll_text", routes.AUDIT_LOG),
+                ),
+            ),
+            _account(),
             spacing="1",
             width="100%",
+            height="100%",
         ),
         aria_label="Main",
         width="220px",
@@ -63,17 +138,32 @@ def sidebar() -> rx.Component:
     )
 
 
-def layout(*children: rx.Component) -> rx.Component:
-    return rx.hstack(
-        sidebar(),
-        rx.el.main(
-            rx.vstack(*children, spacing="4", width="100%"),
-            flex="1",
-            min_width="0",
-            padding="24px 28px",
+def _no_access(capability: Capability) -> rx.Component:
+    return rx.callout(
+        f"Your role cannot {CAPABILITY_WORDS[capability][0]}. Ask an admin of this workspace.",
+        icon="lock",
+        color_scheme="amber",
+        role="status",
+    )
+
+
+def layout(*children: rx.Component, needs: Capability = Capability.VIEW) -> rx.Component:
+    """A page behind sign-in; `needs` is what its role must be able to do to see it."""
+    body = rx.vstack(*children, spacing="4", width="100%")
+    return rx.cond(
+        SessionState.signed_in,
+        rx.hstack(
+            sidebar(),
+            rx.el.main(
+                rx.cond(can(needs), body, _no_access(needs)) if needs != Capability.VIEW else body,
+                flex="1",
+                min_width="0",
+                padding="24px 28px",
+            ),
+            spacing="0",
+            align="start",
+            width="100%",
+            min_height="100vh",
         ),
-        spacing="0",
-        align="start",
-        width="100%",
-        min_height="100vh",
+        rx.center(rx.spinner(size="3"), min_height="100vh", aria_label="Loading"),
     )

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from cloodot_app.access import Capability
 from cloodot_app.components.layout import layout
 from cloodot_app.components.settings import (
     delete_field_dialog,
@@ -26,6 +27,7 @@ def labels_page() -> rx.Component:
         labels_table(),
         label_editor(),
         delete_label_dialog(),
+        needs=Capability.MANAGE_FIELDS,
     )
 
 
@@ -39,4 +41,5 @@ def custom_fields_page() -> rx.Component:
         fields_table(),
         field_editor(),
         delete_field_dialog(),
+        needs=Capability.MANAGE_FIELDS,
     )

@@ -23,18 +23,10 @@ No Reflex import here: the route (cloodot_app.api) and the state both call these
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import os
-import secrets
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import cache
 from typing import Any, Literal, get_args
 
 import pandas as pd
@@ -51,6 +43,7 @@ from cloodot_app.models import (
     FieldEntity,
     Label,
 )
+from cloodot_app.services import tickets
 from cloodot_app.services.contact_rows import (
     display,
     labels_by_contact,
@@ -62,6 +55,7 @@ from cloodot_app.services.contacts import (
     contact_condition,
     sort_order,
 )
+from cloodot_app.services.tickets import ticket_secret  # noqa: F401  (the routes' key)
 from cloodot_app.services.workspaces import field_catalog
 
 ExportSort = Literal["last_interaction_at", "created_at"]
@@ -203,7 +197,7 @@ def prepare_export(
     """What the Download CSV dialog's confirm does: the exact row count and a signed
     ticket the browser presents to the streaming route."""
     rows = validate_export(session, workspace_id, options, max_rows)
-    return rows, make_ticket(workspace_id, options, ticket_secret())
+    return rows, make_ticket(workspace_id, options, tickets.ticket_secret())
 
 
 def export_filename(today: date) -> str:
@@ -463,29 +457,7 @@ def export_rows(
 # --------------------------------------------------------------------------- tickets
 
 
-@cache
-def _process_secret() -> str:
-    return secrets.token_urlsafe(32)
-
-
-def ticket_secret() -> str:
-    """The key export tickets are signed with: CLOODOT_SECRET_KEY, or else a random key made
-    once per process. With several workers (or a separate process signing tickets), set
-    CLOODOT_SECRET_KEY: a ticket signed by one worker is otherwise refused by another."""
-    return os.environ.get("CLOODOT_SECRET_KEY") or _process_secret()
-
-
-def _b64encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _b64decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _signature(secret: str, payload: str) -> str:
-    key = hashlib.sha256(b"cloodot.contacts-export|" + secret.encode()).digest()
-    return _b64encode(hmac.new(key, payload.encode("ascii"), hashlib.sha256).digest())
+EXPORT_TICKET = "export"
 
 
 def make_ticket(
@@ -496,39 +468,35 @@ def make_ticket(
     *,
     now: float | None = None,
 ) -> str:
-    """A URL-safe, signed (HMAC-SHA256) ticket for one export of one workspace, valid for
-    `ttl_seconds`. It is not encrypted: the filter it carries is readable, not forgeable.
-    It can be used more than once while valid (a retried download works)."""
-    issued = time.time() if now is None else now
-    payload = {
-        "w": workspace_id,
-        "o": options.to_json(),
-        "exp": issued + ttl_seconds,
-    }
-    body = _b64encode(json.dumps(payload, separators=(",", ":")).encode())
-    return f"{body}.{_signature(secret, body)}"
+    """A signed, single-use ticket (services/tickets.py) for one export of one workspace,
+    valid for `ttl_seconds`. The filter it carries is readable, not forgeable."""
+    payload = {"w": workspace_id, "o": options.to_json()}
+    return tickets.sign(EXPORT_TICKET, payload, secret, ttl_seconds, now=now)
 
 
-def read_ticket(ticket: str, secret: str, *, now: float | None = None) -> tuple[int, ExportOptions]:
-    """(workspace id, options) from a ticket made by make_ticket with the same secret.
-
-    Raises TicketError when the ticket is malformed, signed with another key, altered, or
-    expired (`now` defaults to the current time).
-    """
-    body, dot, signature = (ticket or "").strip().partition(".")
-    if not dot or not body or not signature:
-        raise TicketError("This download link is not valid.")
-    if not hmac.compare_digest(signature.encode(), _signature(secret, body).encode()):
-        raise TicketError("This download link is not valid.")
+def read_export_ticket(
+    ticket: str, secret: str, *, now: float | None = None
+) -> tuple[int, ExportOptions, str]:
+    """(workspace id, options, nonce) from a ticket made by make_ticket with the same
+    secret. Raises TicketError when it is malformed, altered, foreign or expired."""
+    payload = tickets.read(
+        EXPORT_TICKET,
+        ticket,
+        secret,
+        now=now,
+        expired="This download link has expired. Start the export again.",
+    )
     try:
-        payload = json.loads(_b64decode(body))
         workspace_id = payload["w"]
-        expires = payload["exp"]
-        if not _is_int(workspace_id) or not isinstance(expires, int | float):
+        if not _is_int(workspace_id):
             raise ValueError("bad ticket")
         options = ExportOptions.from_json(payload["o"])
     except (ValueError, KeyError, TypeError):
         raise TicketError("This download link is not valid.") from None
-    if (time.time() if now is None else now) >= expires:
-        raise TicketError("This download link has expired. Start the export again.")
+    return workspace_id, options, payload["n"]
+
+
+def read_ticket(ticket: str, secret: str, *, now: float | None = None) -> tuple[int, ExportOptions]:
+    """(workspace id, options): read_export_ticket without the nonce."""
+    workspace_id, options, _nonce = read_export_ticket(ticket, secret, now=now)
     return workspace_id, options

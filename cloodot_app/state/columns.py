@@ -7,10 +7,11 @@ import json
 
 import reflex as rx
 
+from cloodot_app.access import Capability
 from cloodot_app.services import custom_fields as fields_service
 from cloodot_app.services.custom_fields import FieldDefinitionSummary
+from cloodot_app.state.access import in_workspace, requires
 from cloodot_app.state.contacts import ContactsState
-from cloodot_app.state.workspace import in_workspace
 
 
 class ColumnsState(ContactsState):
@@ -35,13 +36,13 @@ class ColumnsState(ContactsState):
         shown = set(self.visible_ids)
         return [c for c in self.columns if f"{c.entity}:{c.key}" in shown]
 
-    @rx.event
+    @requires(Capability.VIEW)
     def toggle_column(self, column_id: str, checked: bool):
         ids = [i for i in self.visible_ids if i != column_id]
         if checked:
             ids.append(column_id)
         self.visible_columns_json = json.dumps(ids)
 
-    @rx.event
+    @requires(Capability.VIEW)
     async def load_columns(self):
         self.columns = await in_workspace(fields_service.field_definitions)

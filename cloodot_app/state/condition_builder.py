@@ -7,9 +7,10 @@ from typing import Any
 
 import reflex as rx
 
+from cloodot_app.access import Capability
 from cloodot_app.filters import FieldCatalog, FilterSpec, operator_for
 from cloodot_app.services.workspaces import field_catalog
-from cloodot_app.state.workspace import in_workspace
+from cloodot_app.state.access import in_workspace, requires
 
 
 @dataclasses.dataclass
@@ -156,30 +157,32 @@ class ConditionBuilderMixin(rx.State, mixin=True):
         drafts[index] = draft
         self.drafts = drafts
 
-    @rx.event
+    @requires(Capability.VIEW)
     def set_match(self, value: str):
         self.match = "any" if value == "any" else "all"
         return self._changed()
 
-    @rx.event
+    @requires(Capability.VIEW)
     def add_condition(self):
+        if not self.fields:  # the builder has not been opened (a crafted event)
+            return
         self.drafts = [*self.drafts, _fresh_draft(self.fields[0], "contains")]
         return self._changed()
 
-    @rx.event
+    @requires(Capability.VIEW)
     def remove_condition(self, index: int):
         if 0 <= index < len(self.drafts):
             self.drafts = [d for i, d in enumerate(self.drafts) if i != index]
         return self._changed()
 
-    @rx.event
+    @requires(Capability.VIEW)
     def set_field(self, index: int, key: str):
         if 0 <= index < len(self.drafts):
             choice = self._choice(key)
             self._replace(index, _fresh_draft(choice, choice.operators[0][0]))
         return self._changed()
 
-    @rx.event
+    @requires(Capability.VIEW)
     def set_operator(self, index: int, operator: str):
         if 0 <= index < len(self.drafts):
             draft = self.drafts[index]
@@ -189,19 +192,19 @@ class ConditionBuilderMixin(rx.State, mixin=True):
             self._replace(index, fresh)
         return self._changed()
 
-    @rx.event
+    @requires(Capability.VIEW)
     def set_value(self, index: int, value: str):
         if 0 <= index < len(self.drafts):
             self._replace(index, dataclasses.replace(self.drafts[index], value=value))
         return self._changed()
 
-    @rx.event
+    @requires(Capability.VIEW)
     def set_value2(self, index: int, value: str):
         if 0 <= index < len(self.drafts):
             self._replace(index, dataclasses.replace(self.drafts[index], value2=value))
         return self._changed()
 
-    @rx.event
+    @requires(Capability.VIEW)
     def toggle_option(self, index: int, option: str, checked: bool):
         if 0 <= index < len(self.drafts):
             values = [v for v in self.drafts[index].chosen if v != option]

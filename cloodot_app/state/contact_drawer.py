@@ -7,14 +7,15 @@ from typing import Any
 
 import reflex as rx
 
+from cloodot_app.access import Capability
 from cloodot_app.errors import UserError
 from cloodot_app.services import contacts as contacts_service
 from cloodot_app.services import labels as labels_service
 from cloodot_app.services.contact_rows import LabelTag
 from cloodot_app.services.contacts import ContactDetails, EditableField, shown_value
+from cloodot_app.state.access import in_workspace, requires
 from cloodot_app.state.contacts import ContactsState
 from cloodot_app.state.edit_conflicts import EditsWithoutOverwrite
-from cloodot_app.state.workspace import in_workspace
 
 
 @dataclasses.dataclass
@@ -40,7 +41,7 @@ class ContactDrawerState(EditsWithoutOverwrite, rx.State):
         attached = {label.id for label in self.contact.labels}
         return [label for label in self.all_labels if label.id not in attached]
 
-    @rx.event
+    @requires(Capability.VIEW)
     async def open_contact(self, contact_id: int):
         self.is_open, self.loading, self.contact_id, self.error = True, True, contact_id, ""
         yield
@@ -64,18 +65,18 @@ class ContactDrawerState(EditsWithoutOverwrite, rx.State):
         table = await self.get_state(ContactsState)
         await table._refresh()
 
-    @rx.event
+    @requires(Capability.VIEW)
     def set_open(self, value: bool):
         self.is_open = value
 
-    @rx.event
+    @requires(Capability.EDIT_CONTACTS)
     def set_field_value(self, index: int, value: str):
         if 0 <= index < len(self.fields):
             fields = list(self.fields)
             fields[index] = dataclasses.replace(fields[index], value=value)
             self.fields = fields
 
-    @rx.event
+    @requires(Capability.EDIT_CONTACTS)
     async def save_field(self, index: int, value: Any = None):
         """Save one field; on a bad value show why next to it and keep what was typed."""
         if not 0 <= index < len(self.fields):
@@ -95,7 +96,7 @@ class ContactDrawerState(EditsWithoutOverwrite, rx.State):
         await self._after_save()
         return rx.toast.success(f"{field.label} saved.")
 
-    @rx.event
+    @requires(Capability.EDIT_CONTACTS)
     async def toggle_multi(self, index: int, option: str, checked: bool):
         if not 0 <= index < len(self.fields):
             return
@@ -103,7 +104,7 @@ class ContactDrawerState(EditsWithoutOverwrite, rx.State):
         values = [v for v in field.chosen if v != option] + ([option] if checked else [])
         return ContactDrawerState.save_field(index, values)
 
-    @rx.event
+    @requires(Capability.EDIT_CONTACTS)
     async def set_opt_in(self, value: bool):
         expected = shown_value("campaign_opt_in", self.contact.campaign_opt_in)
         problem = await self._save(self.contact_id, "campaign_opt_in", bool(value), expected)
@@ -113,7 +114,7 @@ class ContactDrawerState(EditsWithoutOverwrite, rx.State):
         if problem:
             return rx.toast.error(problem)
 
-    @rx.event
+    @requires(Capability.EDIT_CONTACTS)
     async def add_label(self, label_id: str):
         try:
             added = int(label_id)
@@ -121,7 +122,7 @@ class ContactDrawerState(EditsWithoutOverwrite, rx.State):
             return
         return await self._change_labels([*(label.id for label in self.contact.labels), added])
 
-    @rx.event
+    @requires(Capability.EDIT_CONTACTS)
     async def remove_label(self, label_id: int):
         return await self._change_labels(
             [label.id for label in self.contact.labels if label.id != label_id]

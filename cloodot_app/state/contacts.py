@@ -10,13 +10,14 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
+from cloodot_app.access import Capability
 from cloodot_app.errors import UserError
 from cloodot_app.filters import FilterError, FilterSpec
 from cloodot_app.services import contacts as contacts_service
 from cloodot_app.services import segments as segments_service
 from cloodot_app.services.contact_rows import ContactRow
 from cloodot_app.services.contacts import ContactQuery
-from cloodot_app.state.workspace import in_workspace
+from cloodot_app.state.access import in_workspace, requires
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class ContactsState(rx.State):
             page_size=self.page_size,
         )
 
-    @rx.event
+    @requires(Capability.VIEW)
     def load_from_url(self):
         """on_load: take the view from the query string, so views survive a reload. A
         link with parts that cannot be used still shows the table, and says so."""
@@ -121,7 +122,7 @@ class ContactsState(rx.State):
         self.link_problem = view.problem
         return [ContactsState.load_segments, ContactsState.load]
 
-    @rx.event
+    @requires(Capability.VIEW)
     async def load_segments(self):
         segments = await in_workspace(segments_service.list_segments)
         self.segments = [
@@ -142,7 +143,7 @@ class ContactsState(rx.State):
         self.page, self.page_count = view.page.page, view.page.page_count
         self._version = view.version
 
-    @rx.event(supersedes=True)
+    @requires(Capability.VIEW, supersedes=True)
     async def load(self):
         self.loading = True
         try:
@@ -174,14 +175,14 @@ class ContactsState(rx.State):
 
     # ----------------------------------------------------------------- filters and segments
 
-    @rx.event
+    @requires(Capability.VIEW)
     def apply_filter(self, spec: dict[str, Any]):
         self.link_problem = ""
         self.filter_spec = spec
         self.page = 1
         return ContactsState.load
 
-    @rx.event
+    @requires(Capability.VIEW)
     def remove_chip(self, index: int):
         conditions = list(self.filter_spec.get("conditions", []))
         if 0 <= index < len(conditions):
@@ -190,7 +191,7 @@ class ContactsState(rx.State):
         self.page = 1
         return ContactsState.load
 
-    @rx.event
+    @requires(Capability.VIEW)
     def clear_filters(self):
         self.link_problem = ""
         self.search = ""
@@ -198,7 +199,7 @@ class ContactsState(rx.State):
         self.page = 1
         return ContactsState.load
 
-    @rx.event
+    @requires(Capability.VIEW)
     def select_segment(self, value: str):
         """Apply a saved segment: search and quick filters clear, so the rows are exactly
         the segment's definition."""
@@ -208,23 +209,23 @@ class ContactsState(rx.State):
         self.page = 1
         return ContactsState.load
 
-    @rx.event
+    @requires(Capability.VIEW)
     def clear_segment(self):
         return ContactsState.select_segment("0")
 
     # ----------------------------------------------------------------- view changes
 
-    @rx.event
+    @requires(Capability.VIEW)
     def set_search(self, value: str):
         self.search = value[:200]
         self.page = 1
         return ContactsState.load
 
-    @rx.event
+    @requires(Capability.VIEW)
     def clear_search(self):
         return ContactsState.set_search("")
 
-    @rx.event
+    @requires(Capability.VIEW)
     def sort_by(self, column: str):
         if column not in contacts_service.SORTABLE:
             return
@@ -235,21 +236,21 @@ class ContactsState(rx.State):
         self.page = 1
         return ContactsState.load
 
-    @rx.event
+    @requires(Capability.VIEW)
     def go_to_page(self, page: int | str):
         number = _positive_int(page, self.page)
         self.page = min(number, self.page_count)
         return ContactsState.load
 
-    @rx.event
+    @requires(Capability.VIEW)
     def next_page(self):
         return ContactsState.go_to_page(self.page + 1)
 
-    @rx.event
+    @requires(Capability.VIEW)
     def previous_page(self):
         return ContactsState.go_to_page(max(1, self.page - 1))
 
-    @rx.event
+    @requires(Capability.VIEW)
     def set_page_size(self, size: str):
         number = _positive_int(size, 10)
         self.page_size = number if number in contacts_service.PAGE_SIZES else 10

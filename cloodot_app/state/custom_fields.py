@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cloodot_app.access import Capability
 from cloodot_app.errors import FieldDefinitionError, UserError
 from cloodot_app.fieldtypes import FIELD_TYPES
 from cloodot_app.services import custom_fields as fields_service
 from cloodot_app.services.custom_fields import FieldSummary, FieldUsage
-from cloodot_app.state.workspace import in_workspace
+from cloodot_app.state.access import in_workspace, requires
 
 
 def _options(text: str) -> list[str]:
@@ -42,22 +43,22 @@ class CustomFieldsState(rx.State):
     def edit_has_options(self) -> bool:
         return FIELD_TYPES[self.edit_type].has_options if self.edit_type in FIELD_TYPES else False
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     async def load(self):
         self.fields = await in_workspace(fields_service.list_fields, self.entity)
         self.loading = False
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     async def set_entity(self, value: str):
         self.entity = "conversation" if value == "conversation" else "contact"
         await self.load()
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     def open_new(self):
         self.edit_id, self.edit_label, self.edit_type, self.edit_options = 0, "", "text", ""
         self.edit_error, self.confirm_message, self.editor_open = "", "", True
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     def open_edit(self, field_id: int):
         item = next((f for f in self.fields if f.id == field_id), None)
         if item is None:
@@ -66,26 +67,26 @@ class CustomFieldsState(rx.State):
         self.edit_options = "\n".join(item.options)
         self.edit_error, self.confirm_message, self.editor_open = "", "", True
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     def set_editor_open(self, value: bool):
         self.editor_open = value
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     def set_edit_label(self, value: str):
         self.edit_label = value
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     def set_edit_type(self, value: str):
         if value in FIELD_TYPES:
             self.edit_type = value
             self.confirm_message = ""
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     def set_edit_options(self, value: str):
         self.edit_options = value
         self.confirm_message = ""
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     async def save(self, confirmed: bool = False):
         """Save; where stored values would be lost, ask first (then save with consent)."""
         label, type_ = self.edit_label, self.edit_type
@@ -112,7 +113,7 @@ class CustomFieldsState(rx.State):
         await self.load()
         return rx.toast.success(f"Field “{' '.join(label.split())}” saved.")
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     async def move(self, field_id: int, offset: int):
         try:
             await in_workspace(fields_service.move_field, field_id, offset)
@@ -120,7 +121,7 @@ class CustomFieldsState(rx.State):
             return rx.toast.error(str(error))
         await self.load()
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     async def ask_delete(self, field_id: int):
         item = next((f for f in self.fields if f.id == field_id), None)
         if item is None:
@@ -131,12 +132,12 @@ class CustomFieldsState(rx.State):
             return rx.toast.error(str(error))
         self.delete_label, self.delete_id = item.label, field_id
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     def set_delete_open(self, value: bool):
         if not value:
             self.delete_id = 0
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     async def confirm_delete(self):
         field_id, label = self.delete_id, self.delete_label
         self.delete_id = 0

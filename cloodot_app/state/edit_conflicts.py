@@ -12,9 +12,10 @@ from typing import Any
 
 import reflex as rx
 
+from cloodot_app.access import Capability
 from cloodot_app.errors import EditConflict, UserError
 from cloodot_app.services import contacts as contacts_service
-from cloodot_app.state.workspace import in_workspace
+from cloodot_app.state.access import in_workspace, requires
 
 
 @dataclasses.dataclass
@@ -53,12 +54,12 @@ class EditsWithoutOverwrite(rx.State, mixin=True):
             return str(error)
         return ""
 
-    @rx.event
+    @requires(Capability.EDIT_CONTACTS)
     async def keep_theirs(self):
         self.conflict_message, self._pending = "", None
         await self._after_save()
 
-    @rx.event
+    @requires(Capability.EDIT_CONTACTS)
     async def use_mine(self):
         pending, self.conflict_message, self._pending = self._pending, "", None
         if pending is None:
@@ -70,7 +71,7 @@ class EditsWithoutOverwrite(rx.State, mixin=True):
         if not problem:
             return rx.toast.success("Saved.")
 
-    @rx.event
+    @requires(Capability.EDIT_CONTACTS)
     def set_conflict_open(self, value: bool):
         if not value:
             self.conflict_message, self._pending = "", None

@@ -8,25 +8,16 @@ from urllib.parse import quote
 import reflex as rx
 
 from cloodot_app import routes
+from cloodot_app.access import Capability
 from cloodot_app.errors import UserError
 from cloodot_app.services import export as export_service
 from cloodot_app.services.contacts import ContactQuery
 from cloodot_app.services.export import ExportOptions, export_filename
 from cloodot_app.settings import settings
+from cloodot_app.state.access import in_workspace, requires
 from cloodot_app.state.columns import ColumnsState
 from cloodot_app.state.contacts import ContactsState
-from cloodot_app.state.workspace import in_workspace
-
-
-def backend_url(path: str) -> str:
-    """Same origin in production; the backend's own port under `reflex run` (dev)."""
-    from reflex.environment import environment
-    from reflex_base import constants
-    from reflex_base.config import get_config
-
-    if environment.REFLEX_ENV_MODE.get() == constants.Env.PROD:
-        return path
-    return get_config().api_url.rstrip("/") + path
+from cloodot_app.state.urls import backend_url
 
 
 class ExportState(rx.State):
@@ -46,7 +37,7 @@ class ExportState(rx.State):
     def allowed(self) -> int:
         return min(self.matching, self.max_rows)
 
-    @rx.event
+    @requires(Capability.EXPORT)
     async def open_dialog(self):
         contacts = await self.get_state(ContactsState)
         columns = await self.get_state(ColumnsState)
@@ -57,27 +48,27 @@ class ExportState(rx.State):
         self.error = ""
         self.is_open = True
 
-    @rx.event
+    @requires(Capability.EXPORT)
     def set_open(self, value: bool):
         self.is_open = value
 
-    @rx.event
+    @requires(Capability.EXPORT)
     def set_limit(self, value: str):
         self.limit = value
 
-    @rx.event
+    @requires(Capability.EXPORT)
     def set_sort(self, value: str):
         self.sort = value if value in ("last_interaction_at", "created_at") else self.sort
 
-    @rx.event
+    @requires(Capability.EXPORT)
     def set_include_conversation_labels(self, value: bool):
         self.include_conversation_labels = bool(value)
 
-    @rx.event
+    @requires(Capability.EXPORT)
     def set_include_conversation_fields(self, value: bool):
         self.include_conversation_fields = bool(value) and self.has_conversation_fields
 
-    @rx.event
+    @requires(Capability.EXPORT)
     async def confirm(self):
         """Check the options at the service layer, then let the browser fetch the file."""
         try:

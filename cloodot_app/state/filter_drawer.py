@@ -6,7 +6,9 @@ from typing import Any
 
 import reflex as rx
 
+from cloodot_app.access import Capability
 from cloodot_app.filters import FilterError, FilterSpec, validate_spec
+from cloodot_app.state.access import requires
 from cloodot_app.state.condition_builder import ConditionBuilderMixin, _fresh_draft
 from cloodot_app.state.contacts import ContactsState
 
@@ -17,18 +19,18 @@ class FilterDrawerState(ConditionBuilderMixin, rx.State):
     is_open: bool = False
     error: str = ""
 
-    @rx.event
+    @requires(Capability.VIEW)
     async def open_with(self, spec: dict[str, Any]):
         """Open the drawer showing the filter the table has now."""
         await self._load_drafts(spec)
         self.error = ""
         self.is_open = True
 
-    @rx.event
+    @requires(Capability.VIEW)
     def set_open(self, value: bool):
         self.is_open = value
 
-    @rx.event
+    @requires(Capability.VIEW)
     async def apply(self):
         """Validate at the service layer; apply only a spec that is valid as a whole."""
         catalog = await self._catalog()
@@ -41,7 +43,7 @@ class FilterDrawerState(ConditionBuilderMixin, rx.State):
         self.is_open = False
         return ContactsState.apply_filter(checked.model_dump(mode="json"))
 
-    @rx.event
+    @requires(Capability.VIEW)
     def clear(self):
         self.drafts = [_fresh_draft(self.fields[0], "contains")] if self.fields else []
         self.error = ""

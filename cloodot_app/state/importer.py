@@ -3,7 +3,7 @@ and the workspace's recent imports.
 
 The file itself stays on the backend (services.importer.uploads: a file under
 data/imports/, parsed once); state holds only the headers, a ten-row preview and counts.
-Every database call goes through `_in_workspace` to an importer service.
+Every database call goes to an importer service through state/access.py.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from functools import partial
 import reflex as rx
 
 from cloodot_app import routes
-from cloodot_app.db import session_scope
+from cloodot_app.access import Capability
 from cloodot_app.services import importer
 from cloodot_app.settings import settings
-from cloodot_app.state.export import backend_url
-from cloodot_app.state.workspace import current_workspace_id
+from cloodot_app.state.access import in_workspace, in_workspace_transactions, requires
+from cloodot_app.state.urls import backend_url
 
 IGNORE = "__ignore__"  # a select item cannot have "" as its value
 MAX_BYTES = settings.import_max_bytes
@@ -56,12 +56,6 @@ class RecentImport:
     started_at: str = ""  # ISO, shown relative
 
 
-def _in_workspace(fn, *args):
-    """Call a service with a session and this tab's workspace (run it in a thread)."""
-    with session_scope() as session:
-        return fn(session, current_workspace_id(), *args)
-
-
 def _mapping(columns: list[ColumnMapping]) -> dict[str, str]:
     return {c.header: ("" if c.target == IGNORE else c.target) for c in columns}
 
@@ -79,15 +73,14 @@ def _preview_row(check: importer.RowCheck) -> PreviewRow:
 
 async def _check(token: str, columns: list[ColumnMapping]) -> tuple[str, list[PreviewRow]]:
     """(error, preview rows) of the upload under the columns' mapping."""
-    call = partial(_in_workspace, importer.preview_upload, token, _mapping(columns))
     try:
-        checks = await rx.run_in_thread(call)
+        checks = await in_workspace(importer.preview_upload, token, _mapping(columns))
     except importer.CsvImportError as error:
         return str(error), []
     return "", [_preview_row(check) for check in checks]
 
 
-def _recent(session, workspace_id) -> list[RecentImport]:
+def _recent(outcomes: list[importer.ImportOutcome]) -> list[RecentImport]:
     return [
         RecentImport(
             file_name=o.file_name,
@@ -96,7 +89,7 @@ def _recent(session, workspace_id) -> list[RecentImport]:
             message=o.message if o.status == "failed" else "",
             started_at=o.started_at.isoformat(),
         )
-        for o in importer.recent_imports(session, workspace_id)
+        for o in outcomes
     ]
 
 
@@ -125,11 +118,11 @@ class ImportState(rx.State):
     def percent(self) -> int:
         return int(100 * self.done_rows / self.total_rows) if self.total_rows else 0
 
-    @rx.event
+    @requires(Capability.IMPORT)
     async def load_recent(self):
-        self.recent = await rx.run_in_thread(partial(_in_workspace, _recent))
+        self.recent = _recent(await in_workspace(importer.recent_imports))
 
-    @rx.event
+    @requires(Capability.IMPORT)
     def start_over(self):
         if self._token:
             importer.forget_upload(self._token)
@@ -137,7 +130,7 @@ class ImportState(rx.State):
         self.errors_url, self._token = "", ""
         return rx.clear_selected_files("import_csv")
 
-    @rx.event
+    @requires(Capability.IMPORT)
     def reject_file(self, code: str):
         """The browser refused the file before sending it: react-dropzone's error code."""
         if code == "file-too-large":
@@ -145,7 +138,7 @@ class ImportState(rx.State):
         else:
             self.error = "Choose one CSV file (.csv, .tsv or .txt)."
 
-    @rx.event(background=True)
+    @requires(Capability.IMPORT, background=True)
     async def receive_upload(self, chunks: rx.UploadChunkIterator):
         """The upload streams in: written to its file as it comes, stopped at the size cap
         (a bigger file is never read whole), then parsed once."""
@@ -158,7 +151,7 @@ class ImportState(rx.State):
             if name is None:  # no file: the browser refused it (reject_file says why)
                 return
             token = upload.close()
-            summary = await rx.run_in_thread(partial(_in_workspace, importer.open_upload, token))
+            summary = await in_workspace(importer.open_upload, token)
         except importer.CsvImportError as error:
             async with self:
                 self.error, self.step = str(error), "upload"
@@ -191,18 +184,18 @@ class ImportState(rx.State):
     async def _preview(self) -> None:
         self.error, self.preview = await _check(self._token, self.columns)
 
-    @rx.event
+    @requires(Capability.IMPORT)
     async def set_target(self, header: str, target: str):
         self.columns = [
             dataclasses.replace(c, target=target) if c.header == header else c for c in self.columns
         ]
         await self._preview()
 
-    @rx.event
+    @requires(Capability.IMPORT)
     def set_on_duplicate(self, value: str):
         self.on_duplicate = "update" if value == "update" else "skip"
 
-    @rx.event
+    @requires(Capability.IMPORT)
     async def start_import(self):
         await self._preview()
         if self.error:
@@ -210,7 +203,7 @@ class ImportState(rx.State):
         self.step, self.done_rows = "running", 0
         return ImportState.run_import
 
-    @rx.event(background=True)
+    @requires(Capability.IMPORT, background=True)
     async def run_import(self):
         """The import runs in a worker thread; this loop only reports its progress."""
         async with self:
@@ -218,18 +211,16 @@ class ImportState(rx.State):
             file_name = self.file_name
         progress = [0, 0]
 
-        def work():
-            return importer.import_upload(
-                session_scope,
-                current_workspace_id(),
+        task = asyncio.ensure_future(
+            in_workspace_transactions(
+                importer.import_upload,
                 token,
                 mapping,
                 on_duplicate=mode,
                 progress=lambda done, total: progress.__setitem__(slice(0, 2), [done, total]),
                 file_name=file_name,
             )
-
-        task = asyncio.ensure_future(asyncio.to_thread(work))
+        )
         while not task.done():
             await asyncio.sleep(0.5)
             async with self:
@@ -242,7 +233,7 @@ class ImportState(rx.State):
             async with self:
                 self.step, self.error = "map", str(error)
             return
-        recent = await rx.run_in_thread(partial(_in_workspace, _recent))
+        recent = _recent(await in_workspace(importer.recent_imports))
         async with self:
             self._show_report(report, token)
             self.error, self.step, self.recent, self._token = failure, "done", recent, ""

@@ -8,7 +8,9 @@ from typing import Any
 
 import reflex as rx
 
+from cloodot_app.access import Capability
 from cloodot_app.services.contacts import shown_value
+from cloodot_app.state.access import requires
 from cloodot_app.state.contacts import ContactsState
 from cloodot_app.state.edit_conflicts import EditsWithoutOverwrite
 
@@ -24,28 +26,28 @@ class InlineEditState(EditsWithoutOverwrite, ContactsState):
     async def _after_save(self) -> None:
         await self._refresh()
 
-    @rx.event
+    @requires(Capability.EDIT_CONTACTS)
     def start_edit(self, contact_id: int, field: str, value: str):
         self.editing_cell = f"{contact_id}:{field}"
         self.edit_value = self._edit_original = value
         self.edit_error = ""
 
-    @rx.event
+    @requires(Capability.EDIT_CONTACTS)
     def set_edit_value(self, value: str):
         self.edit_value = value
 
-    @rx.event
+    @requires(Capability.EDIT_CONTACTS)
     def cancel_edit(self):
         self.editing_cell, self.edit_value, self.edit_error = "", "", ""
 
-    @rx.event
+    @requires(Capability.EDIT_CONTACTS)
     async def on_edit_key(self, key: str):
         if key == "Enter":
             return InlineEditState.save_edit
         if key == "Escape":
             return InlineEditState.cancel_edit
 
-    @rx.event
+    @requires(Capability.EDIT_CONTACTS)
     async def save_edit(self):
         """Enter or click-away. An invalid value keeps the editor open with the reason."""
         if not self.editing_cell or self.conflict_message:
@@ -62,7 +64,7 @@ class InlineEditState(EditsWithoutOverwrite, ContactsState):
             await self._refresh()
             return rx.toast.success("Saved.")
 
-    @rx.event
+    @requires(Capability.EDIT_CONTACTS)
     async def save_value(self, contact_id: int, field: str, value: Any, expected: str):
         """Editors that commit at once: selects, multi-selects, switches. `expected` is
         the value the cell showed."""
@@ -72,7 +74,7 @@ class InlineEditState(EditsWithoutOverwrite, ContactsState):
         await self._refresh()
         return rx.toast.error(problem) if problem else rx.toast.success("Saved.")
 
-    @rx.event
+    @requires(Capability.EDIT_CONTACTS)
     async def toggle_multi(self, contact_id: int, key: str, option: str, checked: bool):
         row = next((r for r in self.rows if r.id == contact_id), None)
         if row is None:
@@ -83,7 +85,7 @@ class InlineEditState(EditsWithoutOverwrite, ContactsState):
             contact_id, f"cf.{key}", values, row.custom_fields.get(key, "")
         )
 
-    @rx.event
+    @requires(Capability.EDIT_CONTACTS)
     async def set_opt_in(self, contact_id: int, value: bool):
         row = next((r for r in self.rows if r.id == contact_id), None)
         if row is None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cloodot_app.access import Capability
 from cloodot_app.errors import UserError
 from cloodot_app.services import labels as labels_service
 from cloodot_app.services.labels import LabelSummary, LabelUsage
-from cloodot_app.state.workspace import in_workspace
+from cloodot_app.state.access import in_workspace, requires
 
 
 class LabelsState(rx.State):
@@ -24,17 +25,17 @@ class LabelsState(rx.State):
     delete_name: str = ""
     delete_usage: LabelUsage = LabelUsage()
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     async def load(self):
         self.labels = await in_workspace(labels_service.list_labels)
         self.loading = False
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     def open_new(self):
         self.edit_id, self.edit_name, self.edit_color, self.edit_error = 0, "", "blue", ""
         self.editor_open = True
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     def open_edit(self, label_id: int):
         label = next((item for item in self.labels if item.id == label_id), None)
         if label is None:
@@ -42,19 +43,19 @@ class LabelsState(rx.State):
         self.edit_id, self.edit_name, self.edit_color = label.id, label.name, label.color
         self.edit_error, self.editor_open = "", True
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     def set_editor_open(self, value: bool):
         self.editor_open = value
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     def set_edit_name(self, value: str):
         self.edit_name = value
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     def set_edit_color(self, value: str):
         self.edit_color = value
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     async def save(self):
         label_id, name, color = self.edit_id, self.edit_name, self.edit_color
         try:
@@ -69,7 +70,7 @@ class LabelsState(rx.State):
         await self.load()
         return rx.toast.success(f"Label “{' '.join(name.split())}” saved.")
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     async def ask_delete(self, label_id: int):
         label = next((item for item in self.labels if item.id == label_id), None)
         if label is None:
@@ -80,12 +81,12 @@ class LabelsState(rx.State):
             return rx.toast.error(str(error))
         self.delete_name, self.delete_id = label.name, label_id
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     def set_delete_open(self, value: bool):
         if not value:
             self.delete_id = 0
 
-    @rx.event
+    @requires(Capability.MANAGE_FIELDS)
     async def confirm_delete(self):
         label_id, name = self.delete_id, self.delete_name
         self.delete_id = 0

@@ -6,10 +6,11 @@ import dataclasses
 
 import reflex as rx
 
+from cloodot_app.access import Capability
 from cloodot_app.errors import UserError
 from cloodot_app.services import leads as leads_service
 from cloodot_app.services.leads import BoardColumn
-from cloodot_app.state.workspace import in_workspace
+from cloodot_app.state.access import in_workspace, requires
 
 
 class LeadsState(rx.State):
@@ -19,7 +20,7 @@ class LeadsState(rx.State):
     dragging_id: int = 0
     _version: int = 0
 
-    @rx.event(supersedes=True)
+    @requires(Capability.VIEW, supersedes=True)
     async def load(self):
         await self._refresh()
         self.loading = False
@@ -30,13 +31,13 @@ class LeadsState(rx.State):
         board = await in_workspace(leads_service.load_board, self.search, loaded)
         self.columns, self._version = board.columns, board.version
 
-    @rx.event
+    @requires(Capability.VIEW)
     async def set_search(self, value: str):
         self.search = value[:200]
         self.columns = [dataclasses.replace(c, cards=[]) for c in self.columns]
         await self._refresh()
 
-    @rx.event
+    @requires(Capability.VIEW)
     async def load_more(self, segment_id: int):
         index = next((i for i, c in enumerate(self.columns) if c.segment_id == segment_id), None)
         if index is None:
@@ -57,18 +58,18 @@ class LeadsState(rx.State):
         )
         self.columns = columns
 
-    @rx.event
+    @requires(Capability.MANAGE_SEGMENTS)
     def start_drag(self, contact_id: int):
         self.dragging_id = contact_id
 
-    @rx.event
+    @requires(Capability.MANAGE_SEGMENTS)
     async def drop_on(self, segment_id: int):
         contact_id, self.dragging_id = self.dragging_id, 0
         if not contact_id:
             return
         return await self._move(contact_id, segment_id)
 
-    @rx.event
+    @requires(Capability.MANAGE_SEGMENTS)
     async def move_to(self, contact_id: int, segment_id: int):
         """The keyboard way to do what dragging does (the card's "Move to" menu)."""
         return await self._move(contact_id, segment_id)

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 
 import reflex as rx
 
+from cloodot_app.access import Capability
 from cloodot_app.services.workspaces import data_version
 from cloodot_app.settings import settings
+from cloodot_app.state.access import in_workspace, requires, still_admitted
 from cloodot_app.state.contacts import ContactsState
 from cloodot_app.state.leads import LeadsState
-from cloodot_app.state.workspace import in_workspace
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class LiveState(rx.State):
     target: str = "contacts"
     last_refreshed: str = ""
 
-    @rx.event
+    @requires(Capability.VIEW)
     def set_live(self, target: str, value: bool):
         if target not in LIVE_TARGETS:
             return
@@ -45,15 +46,16 @@ class LiveState(rx.State):
             self.last_refreshed = datetime.now(UTC).isoformat()
             return LiveState.live_loop
 
-    @rx.event
+    @requires(Capability.VIEW)
     def stop(self):
         """on_load of every page: Live is per page, and starts off."""
         self.live = False
 
-    @rx.event(background=True, supersedes=True)
+    @requires(Capability.VIEW, background=True, supersedes=True)
     async def live_loop(self):
         """Every few seconds: ask the cheap "changed since V?" and reload only if so.
-        Ends when Live goes off or the tab has gone away."""
+        Ends when Live goes off, the tab has gone away, or its session has ended (a member
+        removed meanwhile stops receiving rows at once)."""
         while True:
             await asyncio.sleep(settings.live_interval_seconds)
             async with self:
@@ -62,6 +64,10 @@ class LiveState(rx.State):
                     return
                 page = await self.get_state(LIVE_TARGETS[self.target])
                 seen = page._version
+            if not await still_admitted(self, Capability.VIEW):
+                async with self:
+                    self.live = False
+                return
             version = await in_workspace(data_version)
             if version != seen:
                 async with self:

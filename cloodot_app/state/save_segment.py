@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cloodot_app.access import Capability
 from cloodot_app.errors import UserError
 from cloodot_app.services import segments as segments_service
+from cloodot_app.state.access import in_workspace, requires
 from cloodot_app.state.contacts import ContactsState
-from cloodot_app.state.workspace import in_workspace
 
 
 class SaveSegmentState(rx.State):
@@ -17,21 +18,21 @@ class SaveSegmentState(rx.State):
     error: str = ""
     saving: bool = False
 
-    @rx.event
+    @requires(Capability.MANAGE_SEGMENTS)
     def set_open(self, value: bool):
         self.is_open = value
         if value:
             self.name, self.description, self.error = "", "", ""
 
-    @rx.event
+    @requires(Capability.MANAGE_SEGMENTS)
     def set_name(self, value: str):
         self.name = value
 
-    @rx.event
+    @requires(Capability.MANAGE_SEGMENTS)
     def set_description(self, value: str):
         self.description = value
 
-    @rx.event
+    @requires(Capability.MANAGE_SEGMENTS)
     async def save(self):
         contacts = await self.get_state(ContactsState)
         name = self.name

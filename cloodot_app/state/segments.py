@@ -7,11 +7,12 @@ from typing import Any
 
 import reflex as rx
 
+from cloodot_app.access import Capability
 from cloodot_app.errors import UserError
 from cloodot_app.services import segments as segments_service
 from cloodot_app.services.contact_rows import ContactRow
+from cloodot_app.state.access import in_workspace, requires
 from cloodot_app.state.condition_builder import ConditionBuilderMixin
-from cloodot_app.state.workspace import in_workspace
 
 
 @dataclasses.dataclass
@@ -52,12 +53,12 @@ class SegmentsState(rx.State):
     delete_name: str = ""
     delete_usage: list[str] = []
 
-    @rx.event
+    @requires(Capability.VIEW)
     async def load(self):
         self.segments = await in_workspace(_segments_with_counts)
         self.loading = False
 
-    @rx.event
+    @requires(Capability.MANAGE_SEGMENTS)
     async def duplicate(self, segment_id: int):
         try:
             copy = (await in_workspace(segments_service.duplicate_segment, segment_id)).name
@@ -66,7 +67,7 @@ class SegmentsState(rx.State):
         await self.load()
         return rx.toast.success(f"Created “{copy}”.")
 
-    @rx.event
+    @requires(Capability.MANAGE_SEGMENTS)
     async def move(self, segment_id: int, offset: int):
         try:
             await in_workspace(segments_service.move_segment, segment_id, offset)
@@ -74,12 +75,12 @@ class SegmentsState(rx.State):
             return rx.toast.error(str(error))
         await self.load()
 
-    @rx.event
+    @requires(Capability.MANAGE_SEGMENTS)
     async def set_on_board(self, segment_id: int, value: bool):
         await in_workspace(segments_service.set_on_board, segment_id, bool(value))
         await self.load()
 
-    @rx.event
+    @requires(Capability.MANAGE_SEGMENTS)
     async def ask_delete(self, segment_id: int):
         segment = next((s for s in self.segments if s.id == segment_id), None)
         if segment is None:
@@ -87,12 +88,12 @@ class SegmentsState(rx.State):
         self.delete_usage = await in_workspace(segments_service.segment_usage, segment_id)
         self.delete_id, self.delete_name = segment_id, segment.name
 
-    @rx.event
+    @requires(Capability.MANAGE_SEGMENTS)
     def cancel_delete(self, open_: bool = False):
         if not open_:
             self.delete_id = 0
 
-    @rx.event
+    @requires(Capability.MANAGE_SEGMENTS)
     async def confirm_delete(self):
         segment_id, name = self.delete_id, self.delete_name
         self.delete_id = 0
@@ -121,14 +122,14 @@ class SegmentEditorState(ConditionBuilderMixin, rx.State):
     def _changed(self):
         return SegmentEditorState.refresh_preview
 
-    @rx.event
+    @requires(Capability.MANAGE_SEGMENTS)
     async def open_new(self):
         await self._load_drafts({})
         self.segment_id, self.name, self.description, self.color = 0, "", "", "blue"
         self.error, self.is_open = "", True
         return SegmentEditorState.refresh_preview
 
-    @rx.event
+    @requires(Capability.MANAGE_SEGMENTS)
     async def open_edit(self, segment_id: int):
         segments = await in_workspace(segments_service.list_segments)
         segment = next((s for s in segments if s["id"] == segment_id), None)
@@ -142,24 +143,24 @@ class SegmentEditorState(ConditionBuilderMixin, rx.State):
         self.is_open = True
         return SegmentEditorState.refresh_preview
 
-    @rx.event
+    @requires(Capability.MANAGE_SEGMENTS)
     def set_open(self, value: bool):
         self.is_open = value
 
-    @rx.event
+    @requires(Capability.MANAGE_SEGMENTS)
     def set_name(self, value: str):
         self.name = value
 
-    @rx.event
+    @requires(Capability.MANAGE_SEGMENTS)
     def set_description(self, value: str):
         self.description = value
 
-    @rx.event
+    @requires(Capability.MANAGE_SEGMENTS)
     def set_color(self, value: str):
         if value in segments_service.SEGMENT_COLORS:
             self.color = value
 
-    @rx.event(supersedes=True)
+    @requires(Capability.MANAGE_SEGMENTS, supersedes=True)
     async def refresh_preview(self):
         spec = self._draft_spec()
         try:
@@ -171,7 +172,7 @@ class SegmentEditorState(ConditionBuilderMixin, rx.State):
         self.preview_problem, self.preview_count = "", count
         self.preview_contacts = rows
 
-    @rx.event
+    @requires(Capability.MANAGE_SEGMENTS)
     async def save(self):
         spec: dict[str, Any] = self._draft_spec()
         name, description, color = self.name, self.description, self.color

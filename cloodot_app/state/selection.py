@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cloodot_app.access import Capability
 from cloodot_app.errors import UserError
 from cloodot_app.services import contacts as contacts_service
 from cloodot_app.services.contacts import Selection
+from cloodot_app.state.access import in_workspace, requires
 from cloodot_app.state.contacts import ContactsState
-from cloodot_app.state.workspace import in_workspace
 
 
 class SelectionState(ContactsState):
@@ -41,29 +42,29 @@ class SelectionState(ContactsState):
             return Selection(query=self._query())
         return Selection(ids=list(self.selected_ids))
 
-    @rx.event
+    @requires(Capability.VIEW)
     def toggle_row(self, contact_id: int, checked: bool):
         self.all_matching = False
         ids = [i for i in self.selected_ids if i != contact_id]
         self.selected_ids = [*ids, contact_id] if checked else ids
 
-    @rx.event
+    @requires(Capability.VIEW)
     def toggle_page(self, checked: bool):
         self.all_matching = False
         page_ids = {row.id for row in self.rows}
         kept = [i for i in self.selected_ids if i not in page_ids]
         self.selected_ids = kept + sorted(page_ids) if checked else kept
 
-    @rx.event
+    @requires(Capability.VIEW)
     def select_all_matching(self):
         self.all_matching = True
         self.selected_ids = [row.id for row in self.rows]
 
-    @rx.event
+    @requires(Capability.VIEW)
     def clear_selection(self):
         self.selected_ids, self.all_matching = [], False
 
-    @rx.event
+    @requires(Capability.DELETE_CONTACTS)
     async def open_delete(self):
         """Tell the user, before anything is deleted, how many have conversations."""
         try:
@@ -75,11 +76,11 @@ class SelectionState(ContactsState):
         self.delete_with_conversations = preview.with_conversations
         self.delete_open = preview.selected > 0
 
-    @rx.event
+    @requires(Capability.DELETE_CONTACTS)
     def set_delete_open(self, value: bool):
         self.delete_open = value and not self.deleting
 
-    @rx.event
+    @requires(Capability.DELETE_CONTACTS)
     async def confirm_delete(self):
         selection = self._delete_selection
         if selection is None or not self.delete_open:

@@ -8,7 +8,6 @@ from dataclasses import replace
 import pytest
 
 import cloodot_app.db as db
-import cloodot_app.state.workspace as workspace_state
 from cloodot_app.services.ingestion import IncomingMessage, ingest_message
 from cloodot_app.services.workspaces import ensure_workspace
 from cloodot_app.settings import settings
@@ -23,7 +22,6 @@ def workspace(tmp_path, monkeypatch):
     db.migrate(url)
     monkeypatch.setattr(db, "settings", replace(settings, database_url=url))
     db.get_engine.cache_clear()
-    workspace_state.current_workspace_id.cache_clear()
     with db.session_scope() as session:
         ws = ensure_workspace(session, settings.workspace_slug)
         for number in range(23):
@@ -42,7 +40,6 @@ def workspace(tmp_path, monkeypatch):
         workspace_id = ws.id
     yield workspace_id
     db.get_engine.cache_clear()
-    workspace_state.current_workspace_id.cache_clear()
 
 
 def run(handler, state, *args):
@@ -64,7 +61,8 @@ def drain(generator) -> list:
 
 class Tab:
     """One browser tab's whole state tree, as Reflex builds it (so `get_state` between
-    states works as in the app, without a state manager)."""
+    states works as in the app, without a state manager), signed in as `sign_in` says:
+    its connection carries the session cookie, as a browser's would."""
 
     def __init__(self):
         from reflex.state import State
@@ -72,11 +70,38 @@ class Tab:
         import cloodot_app.cloodot_app  # noqa: F401  (registers every state of the app)
 
         self.root = State(_reflex_internal_init=True)
+        self.connect(cookie="")
 
     def of(self, state_cls):
         return self.root.get_substate(state_cls.get_full_name().split("."))
 
+    def connect(self, cookie: str, path: str = "/contacts") -> None:
+        from reflex.istate.data import RouterData
+
+        self.root.router = RouterData.from_router_data(
+            {"headers": {"cookie": cookie}, "pathname": path, "asPath": path, "query": {}}
+        )
+
+    def sign_in(self, workspace_id: int, role: str = "admin", email: str | None = None) -> int:
+        """A member of `workspace_id` with `role`, signed in on this tab; their user id."""
+        from cloodot_app.services import accounts
+        from cloodot_app.state.access import SESSION_COOKIE
+
+        email = email or f"{role}-{workspace_id}@example.com"
+        with db.session_scope() as session:
+            user = accounts.user_by_email(session, email) or accounts.create_user(
+                session, email, role.title(), "correct horse battery"
+            )
+            accounts.add_member(session, workspace_id, user.id, role)
+            token = accounts.start_session(session, user.id, workspace_id)
+            user_id = user.id
+        self.connect(f"{SESSION_COOKIE}={token}")
+        return user_id
+
 
 @pytest.fixture
 def tab(workspace) -> Tab:
-    return Tab()
+    """A tab signed in as an admin of the workspace."""
+    tab = Tab()
+    tab.sign_in(workspace)
+    return tab

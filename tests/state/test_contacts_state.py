@@ -67,13 +67,15 @@ def test_paging_and_page_size(state):
     assert state.page_size == 10
 
 
-def test_opt_in_switch_saves_and_updates_the_row(tab, state):
+def test_opt_in_switch_saves_and_updates_the_row(tab, state, workspace):
     from tests.state.conftest import Tab
 
     contact_id = state.rows[0].id
     run(InlineEditState.set_opt_in, tab.of(InlineEditState), contact_id, True)
     assert state.rows[0].campaign_opt_in is True
-    fresh = Tab().of(ContactsState)
+    other_tab = Tab()
+    other_tab.sign_in(workspace, "agent")
+    fresh = other_tab.of(ContactsState)
     run(ContactsState.load, fresh)
     assert next(r for r in fresh.rows if r.id == contact_id).campaign_opt_in is True
 

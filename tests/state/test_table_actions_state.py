@@ -164,8 +164,8 @@ def test_column_choice_is_kept_as_json(columns, plan_field):
     assert [c.key for c in state.visible_columns] == ["plan"]
 
 
-def test_filter_drawer_applies_only_a_valid_spec(workspace):
-    drawer = FilterDrawerState(_reflex_internal_init=True)
+def test_filter_drawer_applies_only_a_valid_spec(tab):
+    drawer = tab.of(FilterDrawerState)
     run(FilterDrawerState.open_with, drawer, {})
     assert drawer.is_open is True
     assert drawer.drafts[0].field == "name"
@@ -188,8 +188,8 @@ def test_filter_drawer_applies_only_a_valid_spec(workspace):
     }
 
 
-def test_filter_drawer_operator_change_keeps_a_compatible_value(workspace):
-    drawer = FilterDrawerState(_reflex_internal_init=True)
+def test_filter_drawer_operator_change_keeps_a_compatible_value(tab):
+    drawer = tab.of(FilterDrawerState)
     run(FilterDrawerState.open_with, drawer, {})
     run(FilterDrawerState.set_value, drawer, 0, "abc")
     run(FilterDrawerState.set_operator, drawer, 0, "starts_with")

@@ -48,6 +48,7 @@ from cloodot_app.services.export import (
     validate_export,
 )
 from cloodot_app.settings import settings
+from tests.conftest import member_session, session_cookie
 
 T0 = datetime(2026, 1, 10, 9, 30, 15, tzinfo=UTC)
 SECRET = "test-secret"
@@ -650,14 +651,20 @@ def test_ticket_round_trip():
     assert read.query.page == 1  # page is not part of an export
 
 
+def _altered(text: str) -> str:
+    """`text` with its last two characters changed (tickets carry a random nonce, so
+    their ends are not fixed)."""
+    return text[:-2] + ("xx" if not text.endswith("xx") else "yy")
+
+
 def test_tampered_or_foreign_tickets_are_refused():
     ticket = make_ticket(1, options(), SECRET)
     body, signature = ticket.split(".")
     forged_body = make_ticket(2, options(), SECRET).split(".")[0]
     for bad in (
         f"{forged_body}.{signature}",  # another workspace, old signature
-        f"{body}.{signature[:-2]}AA",
-        f"{body[:-2]}xx.{signature}",
+        f"{body}.{_altered(signature)}",
+        f"{_altered(body)}.{signature}",
         body,
         "",
         "not.a-ticket",
@@ -705,7 +712,15 @@ def client(database_url, monkeypatch):
     db.get_engine.cache_clear()
 
 
-def test_route_streams_the_csv(client, session, workspace_id, make_workspace):
+@pytest.fixture
+def manager(client, session, workspace_id):
+    """The client, signed in as a manager of the workspace (managers may export)."""
+    client.headers.update(session_cookie(member_session(session, workspace_id, "manager")))
+    return client
+
+
+def test_route_streams_the_csv(manager, session, workspace_id, make_workspace):
+    client = manager
     bulk_contacts(session, workspace_id, 2500)
     bulk_contacts(session, make_workspace("other"), 10, prefix="Other")
     ticket = make_ticket(workspace_id, options(3000), ticket_secret())
@@ -723,7 +738,8 @@ def test_route_streams_the_csv(client, session, workspace_id, make_workspace):
     assert not any(row[0].startswith("Other") for row in rows)
 
 
-def test_route_refuses_bad_tickets_and_invalid_exports(client, session, workspace_id):
+def test_route_refuses_bad_tickets_and_invalid_exports(manager, session, workspace_id):
+    client = manager
     add_contact(session, workspace_id, "Someone")
     session.commit()
     for params in ({}, {"ticket": "forged.ticket"}, {"workspace_id": str(workspace_id)}):
@@ -742,3 +758,38 @@ def test_route_refuses_bad_tickets_and_invalid_exports(client, session, workspac
     broken = make_ticket(workspace_id, options(query=ContactQuery(filter=gone)), ticket_secret())
     response = client.get(API_CONTACTS_EXPORT, params={"ticket": broken})
     assert response.status_code == 400 and "no longer exists" in response.json()["error"]
+
+
+def test_route_is_for_members_who_may_export_in_the_tickets_workspace(
+    client, session, workspace_id, make_workspace
+):
+    add_contact(session, workspace_id, "Someone")
+    session.commit()
+
+    def download(token: str | None):
+        ticket = make_ticket(workspace_id, options(), ticket_secret())
+        headers = session_cookie(token) if token else {}
+        return client.get(API_CONTACTS_EXPORT, params={"ticket": ticket}, headers=headers)
+
+    response = download(None)
+    assert (response.status_code, response.json()["error"]) == (401, "Sign in to continue.")
+    response = download(member_session(session, workspace_id, "agent"))
+    assert response.status_code == 403
+    assert response.json()["error"] == "Your role (Agent) cannot download contacts. Ask an admin."
+    stranger = member_session(session, make_workspace("other"), "admin", "boss@other.example")
+    response = download(stranger)
+    assert (response.status_code, response.json()["error"]) == (
+        403,
+        "This download link is for another workspace.",
+    )
+    assert download(member_session(session, workspace_id, "manager")).status_code == 200
+
+
+def test_a_download_ticket_works_once(client, session, workspace_id):
+    add_contact(session, workspace_id, "Someone")
+    session.commit()
+    client.headers.update(session_cookie(member_session(session, workspace_id, "admin")))
+    ticket = make_ticket(workspace_id, options(), ticket_secret())
+    assert client.get(API_CONTACTS_EXPORT, params={"ticket": ticket}).status_code == 200
+    again = client.get(API_CONTACTS_EXPORT, params={"ticket": ticket})
+    assert again.status_code == 403 and "already used" in again.json()["error"]

@@ -131,7 +131,7 @@ def test_the_file_is_parsed_once_however_often_the_mapping_changes(
     assert len(counted_reads) == 1
     assert [c.name for c in contacts(engine, workspace_id)] == ["Ana"]
     # The upload is gone; its problems file stays for the download link.
-    assert sorted(p.name for p in import_dir.iterdir()) == [f"{token}-errors.csv"]
+    assert sorted(p.name for p in import_dir.iterdir()) == [f"{token}-errors-w{workspace_id}.csv"]
     with pytest.raises(CsvImportError, match="no longer on the server"):
         importer.parsed_upload(token)
 

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from cloodot_app.api import MAX_BODY_BYTES
+from tests.conftest import member_session, session_cookie
 from tests.unit.ingestion_helpers import api_client, counts, ingest_token
 
 URL = "/api/channels/whatsapp/messages"
@@ -31,6 +32,12 @@ class Body:
 async def client(database_url, monkeypatch):
     async with api_client(database_url, monkeypatch) as client:
         yield client
+
+
+@pytest.fixture
+def manager(session, workspace_id) -> dict[str, str]:
+    """The headers of a signed-in manager's browser (managers export and import)."""
+    return session_cookie(member_session(session, workspace_id, "manager"))
 
 
 @pytest.fixture
@@ -183,12 +190,21 @@ async def test_an_unknown_channel_is_404(client, auth):
 
 
 @pytest.mark.parametrize("token", ["x" * 5000, "a.b", "%00", "é", "a" * 65, "-"], ids=str.__len__)
-async def test_the_import_errors_route_answers_404_for_any_token(client, token):
-    response = await client.get(f"/api/imports/{token}/errors.csv")
+async def test_the_import_errors_route_answers_404_for_any_token(client, manager, token):
+    response = await client.get(f"/api/imports/{token}/errors.csv", headers=manager)
     assert_json_error(response, 404, "No such import report")
 
 
+async def test_the_import_errors_route_is_for_members_who_may_import(client, session, workspace_id):
+    path = "/api/imports/AbCdEfGhIjKlMnOpQrStUv/errors.csv"
+    assert_json_error(await client.get(path), 401, "Sign in to continue.")
+    agent = session_cookie(member_session(session, workspace_id, "agent"))
+    assert_json_error(await client.get(path, headers=agent), 403, "cannot import contacts")
+
+
 @pytest.mark.parametrize("ticket", ["é.x", "x" * 5000 + ".y", "\u2028.\u2029", ".", "a."])
-async def test_the_export_route_answers_403_for_any_ticket(client, ticket):
-    response = await client.get("/api/contacts/export.csv", params={"ticket": ticket})
+async def test_the_export_route_answers_403_for_any_ticket(client, manager, ticket):
+    response = await client.get(
+        "/api/contacts/export.csv", params={"ticket": ticket}, headers=manager
+    )
     assert_json_error(response, 403, "not valid")

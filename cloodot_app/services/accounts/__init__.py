@@ -8,7 +8,8 @@ Callers import from here (`accounts.resolve_session(...)`); each part lives in i
 - `users`: `create_user`, `user_by_email`, `add_member`, `user_workspaces`.
 - `sessions`: `start_session`, `resolve_session`, `authorize`, `end_session`,
   `end_all_sessions`, `switch_workspace`.
-- `authentication`: `LoginLimiter` and `login_limiter`, `authenticate`, `sign_in`.
+- `authentication`: `LoginLimiter` and `login_limiter`, `authenticate`, `sign_in`,
+  `check_sign_in` and `open_session` (the two halves of a browser's sign-in).
 - `members`: `list_members`, `change_role`, `remove_member` (never the last admin).
 - `invitations`: `invite`, `list_invitations`, `revoke_invitation`, `invitation_details`,
   `accept_invitation`, `invitation_link`.
@@ -26,7 +27,9 @@ from cloodot_app.services.accounts.authentication import (
     SIGN_IN_REFUSED,
     LoginLimiter,
     authenticate,
+    check_sign_in,
     login_limiter,
+    open_session,
     sign_in,
 )
 from cloodot_app.services.accounts.credentials import (
@@ -110,6 +113,7 @@ __all__ = [
     "canonical_email",
     "change_role",
     "check_password",
+    "check_sign_in",
     "create_user",
     "end_all_sessions",
     "end_session",
@@ -122,6 +126,7 @@ __all__ = [
     "list_invitations",
     "list_members",
     "login_limiter",
+    "open_session",
     "password_reset_link",
     "passwords",
     "remove_member",

@@ -124,11 +124,44 @@ def sign_in(
 ) -> str:
     """Authenticate and start a session in the workspace the user last worked in (else
     their first): the new session token, for the browser to keep."""
+    user_id = check_sign_in(session, email, password, client_key, limiter=limiter)
+    return open_session(session, user_id, user_agent, client_key, now=now)
+
+
+def check_sign_in(
+    session: Session,
+    email: str,
+    password: str,
+    client_key: str = "",
+    *,
+    limiter: LoginLimiter | None = None,
+) -> int:
+    """The id of the user these credentials are, if they can sign in anywhere (the browser
+    then trades a one-use ticket for the session cookie: see session_routes.py)."""
     user = authenticate(session, email, password, client_key, limiter=limiter)
-    workspace_id = _preferred_workspace(session, user.id)
+    if _preferred_workspace(session, user.id) is None:
+        raise AccountError(NO_WORKSPACE)
+    return user.id
+
+
+def open_session(
+    session: Session,
+    user_id: int,
+    user_agent: str = "",
+    ip: str = "",
+    *,
+    workspace_id: int | None = None,
+    now: datetime | None = None,
+) -> str:
+    """A new session of `user_id` in `workspace_id` (a member of it), or else in the
+    workspace they last worked in (else their first): its token, for the browser."""
+    workspace_id = workspace_id or _preferred_workspace(session, user_id)
     if workspace_id is None:
-        raise AccountError("Your account is not a member of any workspace: ask an admin.")
-    return start_session(session, user.id, workspace_id, user_agent, client_key, now=now)
+        raise AccountError(NO_WORKSPACE)
+    return start_session(session, user_id, workspace_id, user_agent, ip, now=now)
+
+
+NO_WORKSPACE = "Your account is not a member of any workspace: ask an admin."
 
 
 def _preferred_workspace(session: Session, user_id: int) -> int | None:

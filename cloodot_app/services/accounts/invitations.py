@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from cloodot_app import routes
 from cloodot_app.access import Identity, Role
 from cloodot_app.errors import AccountError, AuthError, NotFound
 from cloodot_app.models import Invitation, User, Workspace, utcnow
@@ -27,7 +28,7 @@ from cloodot_app.services.accounts.users import (
 from cloodot_app.settings import settings
 
 # The page an invitation link opens (the app's route must match).
-INVITATION_PATH = "/accept-invitation"
+INVITATION_PATH = routes.ACCEPT_INVITATION
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class InvitationDetails:
     role: Role
     # True: the invitee signs in with their existing password; False: they choose one.
     has_account: bool
+    # Where the invitee is signed in once they accept.
+    workspace_id: int = 0
 
 
 def invitation_link(token: str) -> str:
@@ -168,6 +171,7 @@ def invitation_details(
         workspace_name=workspace.name,
         role=Role(invitation.role),
         has_account=user_by_email(session, invitation.email) is not None,
+        workspace_id=invitation.workspace_id,
     )
 
 

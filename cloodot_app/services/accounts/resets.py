@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from cloodot_app import routes
 from cloodot_app.errors import AccountError
 from cloodot_app.models import PasswordReset, User, utcnow
 from cloodot_app.services.accounts import authentication
@@ -18,7 +19,7 @@ from cloodot_app.services.accounts.users import canonical_email, user_by_email
 
 PASSWORD_RESET_TTL = timedelta(hours=1)
 # The page a reset link opens (the app's route must match).
-PASSWORD_RESET_PATH = "/reset-password"
+PASSWORD_RESET_PATH = routes.RESET_PASSWORD
 
 
 def password_reset_link(token: str) -> str:

@@ -66,6 +66,7 @@ from cloodot_app.services.importer.uploads import (
     open_upload,
     parsed_upload,
     preview_upload,
+    problems_suffix,
     save_problems,
 )
 from cloodot_app.services.importer.write import (
@@ -118,6 +119,7 @@ __all__ = [
     "parsed_upload",
     "preview",
     "preview_upload",
+    "problems_suffix",
     "read_csv",
     "recent_imports",
     "run_import",

@@ -195,12 +195,19 @@ def preview_upload(
     return preview(parsed_upload(token), mapping, session, workspace_id, rows)
 
 
-def save_problems(token: str, report: ImportReport) -> bool:
+def problems_suffix(workspace_id: int) -> str:
+    """The problems file is named for its workspace too: the download route serves a
+    member only their own workspace's files, whoever else learns the link."""
+    return f"-errors-w{workspace_id}.csv"
+
+
+def save_problems(workspace_id: int, token: str, report: ImportReport) -> bool:
     """Write the report's problems file next to the upload; False when there are none."""
     if not report.errors and not report.warnings:
         return False
     IMPORT_DIR.mkdir(parents=True, exist_ok=True)
-    import_file(token, "-errors.csv").write_text(report.errors_csv(), encoding="utf-8")
+    path = import_file(token, problems_suffix(workspace_id))
+    path.write_text(report.errors_csv(), encoding="utf-8")
     return True
 
 
@@ -229,9 +236,9 @@ def import_upload(
             file_name=file_name,
         )
     except ImportInterrupted as error:
-        save_problems(token, error.report)
+        save_problems(workspace_id, token, error.report)
         forget_upload(token)
         raise
-    save_problems(token, report)
+    save_problems(workspace_id, token, report)
     forget_upload(token)
     return report
