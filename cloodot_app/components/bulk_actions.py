@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cloodot_app.access import Capability
 from cloodot_app.components.dialogs import confirm_dialog
+from cloodot_app.components.permissions import gated
 from cloodot_app.state.contacts import ContactsState
 from cloodot_app.state.selection import SelectionState
 
@@ -70,11 +72,15 @@ def bulk_action_bar() -> rx.Component:
                 color_scheme="gray",
                 on_click=SelectionState.clear_selection,
             ),
-            rx.button(
-                rx.icon("trash_2", size=14),
-                "Delete",
-                color_scheme="red",
-                on_click=SelectionState.open_delete,
+            gated(
+                Capability.DELETE_CONTACTS,
+                lambda disabled: rx.button(
+                    rx.icon("trash_2", size=14),
+                    "Delete",
+                    color_scheme="red",
+                    on_click=SelectionState.open_delete,
+                    disabled=disabled,
+                ),
             ),
             position="fixed",
             bottom="24px",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cloodot_app.access import Capability
 from cloodot_app.components.dialogs import dialog_actions, error_alert
+from cloodot_app.components.permissions import gated
 from cloodot_app.state.export import ExportState
 
 
@@ -112,9 +114,13 @@ def export_dialog() -> rx.Component:
 
 
 def download_csv_button() -> rx.Component:
-    return rx.button(
-        rx.icon("download", size=16),
-        "Download CSV",
-        variant="outline",
-        on_click=ExportState.open_dialog,
+    return gated(
+        Capability.EXPORT,
+        lambda disabled: rx.button(
+            rx.icon("download", size=16),
+            "Download CSV",
+            variant="outline",
+            on_click=ExportState.open_dialog,
+            disabled=disabled,
+        ),
     )

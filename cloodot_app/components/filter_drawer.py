@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cloodot_app.access import Capability
 from cloodot_app.components.condition_builder import condition_builder
 from cloodot_app.components.dialogs import error_alert
+from cloodot_app.components.layout import can
 from cloodot_app.components.save_segment import save_segment_dialog
 from cloodot_app.components.side_drawer import side_drawer
 from cloodot_app.state.contacts import ContactsState
@@ -97,7 +99,7 @@ def filter_chips() -> rx.Component:
                 ),
             ),
             rx.button("Clear all", size="1", variant="ghost", on_click=ContactsState.clear_filters),
-            save_segment_dialog(),
+            rx.cond(can(Capability.MANAGE_SEGMENTS), save_segment_dialog()),
             wrap="wrap",
             align="center",
             spacing="2",

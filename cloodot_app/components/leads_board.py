@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cloodot_app.access import Capability
 from cloodot_app.components.contact_bits import (
     channel_icon,
     contact_avatar,
@@ -11,6 +12,7 @@ from cloodot_app.components.contact_bits import (
     relative_time,
 )
 from cloodot_app.components.drag import drag_box
+from cloodot_app.components.layout import can
 from cloodot_app.components.live_toggle import live_toggle
 from cloodot_app.services.contact_rows import ContactRow
 from cloodot_app.services.leads import BoardColumn
@@ -64,7 +66,7 @@ def lead_card(card: ContactRow) -> rx.Component:
                     ),
                     channel_icon(card.channel),
                     rx.spacer(),
-                    _move_menu(card),
+                    rx.cond(can(Capability.MANAGE_SEGMENTS), _move_menu(card)),
                     align="center",
                     spacing="2",
                     width="100%",
@@ -95,9 +97,10 @@ def lead_card(card: ContactRow) -> rx.Component:
             width="100%",
             size="1",
         ),
-        draggable=True,
+        # Moving cards changes contacts to fit a column: for managers and admins.
+        draggable=can(Capability.MANAGE_SEGMENTS),
         on_drag_start=LeadsState.start_drag(card.id),
-        cursor="grab",
+        cursor=rx.cond(can(Capability.MANAGE_SEGMENTS), "grab", "default"),
         role="listitem",
         aria_label=card.name,
         width="100%",

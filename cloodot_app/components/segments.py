@@ -5,10 +5,12 @@ from __future__ import annotations
 import reflex as rx
 
 from cloodot_app import routes
+from cloodot_app.access import Capability
 from cloodot_app.components.buttons import icon_action
 from cloodot_app.components.condition_builder import condition_builder
 from cloodot_app.components.contact_bits import relative_time
 from cloodot_app.components.dialogs import confirm_dialog, dialog_actions, error_alert
+from cloodot_app.components.layout import can
 from cloodot_app.services.contact_rows import ContactRow
 from cloodot_app.services.segments import SEGMENT_COLORS
 from cloodot_app.state.segments import (
@@ -70,38 +72,37 @@ def segment_row(segment: SegmentItem, index) -> rx.Component:
                 checked=segment.on_board,
                 on_change=lambda value: SegmentsState.set_on_board(segment.id, value),
                 aria_label="Show " + segment.name + " on the Leads board",
+                disabled=~can(Capability.MANAGE_SEGMENTS),
             )
         ),
-        rx.table.cell(
-            rx.hstack(
-                icon_action(
-                    "pencil", "Edit " + segment.name, SegmentEditorState.open_edit(segment.id)
-                ),
-                icon_action(
-                    "copy", "Duplicate " + segment.name, SegmentsState.duplicate(segment.id)
-                ),
-                icon_action(
-                    "arrow_up",
-                    "Move " + segment.name + " up",
-                    SegmentsState.move(segment.id, -1),
-                    disabled=index == 0,
-                ),
-                icon_action(
-                    "arrow_down",
-                    "Move " + segment.name + " down",
-                    SegmentsState.move(segment.id, 1),
-                    disabled=index == SegmentsState.segments.length() - 1,
-                ),
-                icon_action(
-                    "trash_2",
-                    "Delete " + segment.name,
-                    SegmentsState.ask_delete(segment.id),
-                    color="red",
-                ),
-                spacing="1",
-            )
-        ),
+        rx.table.cell(rx.cond(can(Capability.MANAGE_SEGMENTS), _segment_actions(segment, index))),
         align="center",
+    )
+
+
+def _segment_actions(segment: SegmentItem, index) -> rx.Component:
+    return rx.hstack(
+        icon_action("pencil", "Edit " + segment.name, SegmentEditorState.open_edit(segment.id)),
+        icon_action("copy", "Duplicate " + segment.name, SegmentsState.duplicate(segment.id)),
+        icon_action(
+            "arrow_up",
+            "Move " + segment.name + " up",
+            SegmentsState.move(segment.id, -1),
+            disabled=index == 0,
+        ),
+        icon_action(
+            "arrow_down",
+            "Move " + segment.name + " down",
+            SegmentsState.move(segment.id, 1),
+            disabled=index == SegmentsState.segments.length() - 1,
+        ),
+        icon_action(
+            "trash_2",
+            "Delete " + segment.name,
+            SegmentsState.ask_delete(segment.id),
+            color="red",
+        ),
+        spacing="1",
     )
 
 

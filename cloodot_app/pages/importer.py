@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from cloodot_app.access import Capability
 from cloodot_app.components.importer import import_wizard, recent_imports
 from cloodot_app.components.layout import layout
 
@@ -20,4 +21,5 @@ def import_page() -> rx.Component:
         import_wizard(),
         rx.divider(),
         recent_imports(),
+        needs=Capability.IMPORT,
     )

@@ -2,7 +2,9 @@
 
 import reflex as rx
 
+from cloodot_app.access import Capability
 from cloodot_app.components.layout import layout
+from cloodot_app.components.permissions import gated
 from cloodot_app.components.segments import delete_segment_dialog, segment_editor, segments_table
 from cloodot_app.state.segments import SegmentEditorState
 
@@ -20,8 +22,14 @@ def segments_page() -> rx.Component:
                 spacing="1",
             ),
             rx.spacer(),
-            rx.button(
-                rx.icon("plus", size=16), "New segment", on_click=SegmentEditorState.open_new
+            gated(
+                Capability.MANAGE_SEGMENTS,
+                lambda disabled: rx.button(
+                    rx.icon("plus", size=16),
+                    "New segment",
+                    on_click=SegmentEditorState.open_new,
+                    disabled=disabled,
+                ),
             ),
             width="100%",
             align="end",

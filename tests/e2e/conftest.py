@@ -48,6 +48,15 @@ class AppServer:
 
         return session_scope(make_engine(self.database_url))
 
+    def session_token(self, role: str = "admin") -> str:
+        """A new session of the world's member of `role` (what signing in gives)."""
+        from cloodot_app.services import accounts
+        from tests.e2e.world import MEMBERS
+
+        with self.session() as session:
+            user = accounts.user_by_email(session, MEMBERS[role][0])
+            return accounts.start_session(session, user.id, self.workspace_id)
+
 
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory) -> AppServer:
@@ -64,6 +73,8 @@ def app_server(tmp_path_factory) -> AppServer:
         "CLOODOT_DEMO_CONTACTS": "0",
         "CLOODOT_LIVE_INTERVAL": "1",
         "FRONTEND_PORT": str(port),
+        "CLOODOT_APP_URL": f"http://127.0.0.1:{port}",
+        "CLOODOT_DEMO_MODE": "1",
         "REFLEX_PERF_MODE": "raise",
     }
     env.pop("REDIS_URL", None)
@@ -120,8 +131,11 @@ def browser() -> Browser:
         browser.close()
 
 
-@pytest.fixture
-def page(browser: Browser, app_server: AppServer, request) -> Page:
+def new_context(browser: Browser, app_server: AppServer, role: str | None = "admin"):
+    """A browser context (its own cookies), signed in as the world's member of `role`
+    (None: signed out) the way the sign-in page leaves a browser: an HttpOnly cookie."""
+    from cloodot_app.state.access import SESSION_COOKIE
+
     context = browser.new_context(
         viewport={"width": 1440, "height": 900},
         timezone_id="Europe/Madrid",
@@ -129,6 +143,25 @@ def page(browser: Browser, app_server: AppServer, request) -> Page:
         base_url=app_server.url,
     )
     context.set_default_timeout(15000)
+    if role is not None:
+        context.add_cookies(
+            [
+                {
+                    "name": SESSION_COOKIE,
+                    "value": app_server.session_token(role),
+                    "url": app_server.url,
+                    "httpOnly": True,
+                    "sameSite": "Strict",
+                }
+            ]
+        )
+    return context
+
+
+@pytest.fixture
+def page(browser: Browser, app_server: AppServer, request) -> Page:
+    """A page of a browser signed in as the world's admin."""
+    context = new_context(browser, app_server)
     page = context.new_page()
     yield page
     if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from cloodot_app.models import Contact, Conversation, Message
-from tests.e2e.conftest import ARTIFACTS, wait_until_connected
+from tests.e2e.conftest import ARTIFACTS, new_context, wait_until_connected
 
 
 def post_message(app_server, channel: str, **body) -> dict:
@@ -120,7 +120,7 @@ def test_live_mode_shows_a_new_contact_without_a_reload(page: Page, app_server):
 
 
 def test_live_loop_ends_when_the_tab_closes(browser, app_server):
-    context = browser.new_context(base_url=app_server.url)
+    context = new_context(browser, app_server)
     page = context.new_page()
     page.goto("/contacts")
     wait_until_connected(page)

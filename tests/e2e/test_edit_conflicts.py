@@ -7,12 +7,11 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, expect
 
 from cloodot_app.models import Contact
-from tests.e2e.conftest import wait_until_connected
+from tests.e2e.conftest import new_context, wait_until_connected
 
 
 def _open(browser: Browser, app_server):
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=app_server.url)
-    context.set_default_timeout(15000)
+    context = new_context(browser, app_server)
     page = context.new_page()
     page.goto("/contacts?q=Xena")
     wait_until_connected(page)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from cloodot_app.db import make_engine, migrate, session_scope
 from cloodot_app.models import Contact, Conversation, Message
 from cloodot_app.seed import seed_demo
+from cloodot_app.services import accounts
 from cloodot_app.services.workspaces import ensure_workspace
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -18,6 +19,15 @@ KNOWN_CONTACTS = {
     "Yusuf Quayle": ("yusuf@example.net", "+14155550123", 2, None),
     # Edited by two browsers at once (test_edit_conflicts.py).
     "Xena Varga": ("xena@example.com", "+442079460111", 10, None),
+}
+
+
+# The team the browser tests sign in as: one member per role.
+PASSWORD = "correct horse battery staple"
+MEMBERS = {
+    "admin": ("ada.admin@example.com", "Ada Admin"),
+    "manager": ("max.manager@example.com", "Max Manager"),
+    "agent": ("alex.agent@example.com", "Alex Agent"),
 }
 
 
@@ -64,5 +74,8 @@ def build_world(database_url: str) -> tuple[str, int]:
                 contact.last_message_text = text
                 contact.last_message_direction = "incoming"
         token = workspace.ingest_token
+        for role, (email, name) in MEMBERS.items():
+            user = accounts.create_user(session, email, name, PASSWORD)
+            accounts.add_member(session, workspace.id, user.id, role)
     engine.dispose()
     return token, workspace_id
