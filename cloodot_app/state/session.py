@@ -68,6 +68,14 @@ class SessionState(rx.State):
         # A full reload: every page state is read again in the new workspace.
         return go_to(routes.CONTACTS_ALL)
 
+    @requires(Capability.VIEW)
+    async def sign_out_everywhere(self):
+        """Ends every session of this member, on every device (a lost laptop, a shared
+        computer), then this browser's cookie."""
+        await in_transaction(accounts.end_all_sessions, current_identity().user_id)
+        self.signed_in = False
+        return go_to(backend_url(routes.API_SESSION_END))
+
     @public_event
     def sign_out(self):
         """Ends this browser's session on the server and removes its cookie."""

@@ -1,4 +1,5 @@
-"""State tests: event handlers called directly against a fresh SQLite workspace."""
+"""State tests: event handlers called directly against a fresh SQLite workspace (and,
+for the tests that ask for `workspace_on_both`, on PostgreSQL too)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,17 @@ def workspace(tmp_path, monkeypatch):
     """A workspace with 23 contacts named "Person 0 Smith" … "Person 22 Smith"."""
     url = f"sqlite:///{tmp_path / 'state.db'}"
     db.migrate(url)
+    yield from _workspace_with_contacts(url, monkeypatch)
+
+
+@pytest.fixture
+def workspace_on_both(database_url, monkeypatch):
+    """The same workspace, on SQLite and on PostgreSQL (tests/conftest.py's database_url,
+    already migrated)."""
+    yield from _workspace_with_contacts(database_url, monkeypatch)
+
+
+def _workspace_with_contacts(url: str, monkeypatch):
     monkeypatch.setattr(db, "settings", replace(settings, database_url=url))
     db.get_engine.cache_clear()
     with db.session_scope() as session:

@@ -95,9 +95,11 @@ class World:
 
 
 @pytest.fixture
-def world(workspace) -> World:
+def world(workspace_on_both) -> World:
     """The test workspace (23 contacts) with a label, a field and a segment; and another
-    workspace whose admin will try every handler on the first one's ids."""
+    workspace whose admin will try every handler on the first one's ids (on SQLite and
+    PostgreSQL)."""
+    workspace = workspace_on_both
     with session_scope() as session:
         label = Label(workspace_id=workspace, name="VIP", color="amber")
         field = CustomFieldDefinition(

@@ -136,3 +136,47 @@ def test_loading_a_hostile_link_ends_with_rows_not_a_stuck_table(tab):
     run(ContactsState.load, state)
     assert state.loading is False
     assert state.total == 23
+
+
+def test_sign_out_everywhere_ends_every_session_of_the_member(workspace):
+    from cloodot_app.state.session import SessionState
+    from tests.state.conftest import Tab
+
+    laptop, phone = Tab(), Tab()
+    laptop.sign_in(workspace, "agent")
+    phone.sign_in(workspace, "agent")
+    run(SessionState.load, phone.of(SessionState))
+    assert phone.of(SessionState).signed_in
+    run(SessionState.sign_out_everywhere, laptop.of(SessionState))
+    # The phone's next event is refused: it goes to the sign-in page.
+    refused = run(ContactsState.load, phone.of(ContactsState))
+    assert "/signin?next=" in str(refused)
+
+
+def test_a_member_of_two_workspaces_switches_between_them(workspace):
+    from cloodot_app.db import session_scope
+    from cloodot_app.services import accounts
+    from cloodot_app.services.workspaces import ensure_workspace
+    from cloodot_app.state.session import SessionState
+    from tests.state.conftest import Tab
+
+    tab = Tab()
+    user_id = tab.sign_in(workspace, "manager")
+    with session_scope() as session:
+        other = ensure_workspace(session, "globex", "Globex").id
+        accounts.add_member(session, other, user_id, "agent")
+    session_state = tab.of(SessionState)
+    run(SessionState.load, session_state)
+    assert [w.name for w in session_state.workspaces] == ["Demo", "Globex"]
+    contacts = tab.of(ContactsState)
+    run(ContactsState.load, contacts)
+    assert contacts.total == 23
+    run(SessionState.switch_workspace, session_state, str(other))
+    run(SessionState.load, session_state)
+    assert (session_state.workspace_name, session_state.role) == ("Globex", "agent")
+    run(ContactsState.load, contacts)
+    assert contacts.total == 0
+    # Not a workspace of theirs: refused, nothing switched.
+    run(SessionState.switch_workspace, session_state, "999999")
+    run(SessionState.load, session_state)
+    assert session_state.workspace_name == "Globex"
