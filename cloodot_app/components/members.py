@@ -88,15 +88,19 @@ def _role_select(value, on_change, label, **props) -> rx.Component:
 # ------------------------------------------------------------------- what roles may do
 
 
+def _sentence(words: str) -> str:
+    return words[:1].upper() + words[1:]
+
+
 def roles_help() -> rx.Component:
     """A popover with the capability table (the same one access.py enforces)."""
     header = rx.table.row(
-        rx.table.column_header_cell("May"),
+        rx.table.column_header_cell("Capability"),
         *[rx.table.column_header_cell(role.label, text_align="center") for role in Role],
     )
     rows = [
         rx.table.row(
-            rx.table.row_header_cell(rx.text(CAPABILITY_WORDS[capability][1], size="1")),
+            rx.table.row_header_cell(rx.text(_sentence(CAPABILITY_WORDS[capability][1]), size="1")),
             *[
                 rx.table.cell(
                     rx.icon("check", size=14, color=rx.color("green", 10), aria_label="yes")

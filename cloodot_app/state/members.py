@@ -119,7 +119,11 @@ class MembersState(rx.State):
 
     @requires(MANAGE)
     async def load(self):
+        """The page's on_load: members, invitations and the channels' token (one handler,
+        so a role that may not see the page gets one refusal, not one per section)."""
         await self._reload()
+        channels = await self.get_state(ChannelsState)
+        await channels._load()
         self.loaded = True
 
     async def _reload(self) -> None:
@@ -337,7 +341,11 @@ class ChannelsState(rx.State):
 
     @requires(MANAGE)
     async def load(self):
+        await self._load()
+
+    async def _load(self) -> None:
         self.token_hint = await in_workspace(workspaces.ingest_token_hint)
+        self.endpoint = settings.app_url + routes.API_CHANNEL_MESSAGES
 
     @requires(MANAGE)
     def ask_rotate(self):

@@ -302,8 +302,7 @@ def _token_of(workspace: int) -> str:
 
 
 def test_channels_show_the_endpoint_and_only_the_tokens_end(workspace, admin_tab):
-    state = admin_tab.of(ChannelsState)
-    run(ChannelsState.load, state)
+    state = admin_tab.of(ChannelsState)  # loaded with the members (the page's one on_load)
     token = _token_of(workspace)
     assert state.token_hint == token[-4:]
     assert state.masked_token.endswith(token[-4:]) and token not in state.masked_token
