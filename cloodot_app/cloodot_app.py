@@ -9,6 +9,7 @@ from cloodot_app.api import build_api
 from cloodot_app.pages.contacts import contacts_page
 from cloodot_app.pages.importer import import_page
 from cloodot_app.pages.leads import leads_page
+from cloodot_app.pages.members import members_page
 from cloodot_app.pages.segments import segments_page
 from cloodot_app.pages.settings import custom_fields_page, labels_page
 from cloodot_app.pages.sign_in import (
@@ -24,6 +25,7 @@ from cloodot_app.state.custom_fields import CustomFieldsState
 from cloodot_app.state.labels import LabelsState
 from cloodot_app.state.leads import LeadsState
 from cloodot_app.state.live import LiveState
+from cloodot_app.state.members import MembersState
 from cloodot_app.state.segments import SegmentsState
 from cloodot_app.state.session import SessionState
 from cloodot_app.state.sign_in import InvitationState
@@ -64,6 +66,7 @@ signed_in_page(leads_page, routes.LEADS, "Leads", LiveState.stop, LeadsState.loa
 signed_in_page(labels_page, routes.LABELS, "Labels", LabelsState.load)
 signed_in_page(custom_fields_page, routes.CUSTOM_FIELDS, "Custom fields", CustomFieldsState.load)
 signed_in_page(import_page, routes.IMPORT, "Import contacts")
+signed_in_page(members_page, routes.MEMBERS, "Members", MembersState.load)
 
 app.add_page(sign_in_page, route=routes.SIGN_IN, title="Sign in · Cloodot")
 app.add_page(forgot_password_page, route=routes.FORGOT_PASSWORD, title="Forgot password · Cloodot")

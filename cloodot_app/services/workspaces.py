@@ -85,3 +85,18 @@ def rotate_ingest_token(session: Session, workspace_id: int, actor: Identity | N
         "Rotated the ingestion token (the old one stopped working)",
     )
     return token
+
+
+INGEST_TOKEN_HINT_LENGTH = 4
+
+
+def ingest_token_hint(session: Session, workspace_id: int) -> str:
+    """The last characters of the workspace's ingestion token: enough for an admin to tell
+    which token a channel uses, never enough to use it (the whole token is shown only
+    once, right after a rotation)."""
+    token = session.execute(
+        sa.select(Workspace.ingest_token).where(Workspace.id == workspace_id)
+    ).scalar_one_or_none()
+    if token is None:
+        raise NotFound("That workspace does not exist.")
+    return token[-INGEST_TOKEN_HINT_LENGTH:]

@@ -13,7 +13,8 @@ Callers import from here (`accounts.resolve_session(...)`); each part lives in i
 - `members`: `list_members`, `change_role`, `remove_member` (never the last admin).
 - `invitations`: `invite`, `list_invitations`, `revoke_invitation`, `invitation_details`,
   `accept_invitation`, `invitation_link`.
-- `resets`: `request_password_reset`, `reset_password`, `password_reset_link`.
+- `resets`: `request_password_reset`, `reset_password`, `password_reset_link`,
+  `member_reset_link` (an admin's link for a member, Settings → Members).
 - `demo`: `ensure_demo_users`, `start_demo_session`.
 - `tickets`: `use_ticket_once`, `forget_used_tickets` (single-use export tickets).
 
@@ -66,6 +67,7 @@ from cloodot_app.services.accounts.members import (
 from cloodot_app.services.accounts.resets import (
     PASSWORD_RESET_PATH,
     PASSWORD_RESET_TTL,
+    member_reset_link,
     password_reset_link,
     request_password_reset,
     reset_password,
@@ -126,6 +128,7 @@ __all__ = [
     "list_invitations",
     "list_members",
     "login_limiter",
+    "member_reset_link",
     "open_session",
     "password_reset_link",
     "passwords",

@@ -9,13 +9,16 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from cloodot_app import routes
-from cloodot_app.errors import AccountError
+from cloodot_app.access import Identity
+from cloodot_app.errors import AccountError, NotFound
 from cloodot_app.models import PasswordReset, User, utcnow
+from cloodot_app.services import audit
 from cloodot_app.services.accounts import authentication
 from cloodot_app.services.accounts.credentials import check_password, hash_password
+from cloodot_app.services.accounts.members import check_actor
 from cloodot_app.services.accounts.sessions import end_all_sessions
 from cloodot_app.services.accounts.tokens import app_link, new_token, token_hash
-from cloodot_app.services.accounts.users import canonical_email, user_by_email
+from cloodot_app.services.accounts.users import canonical_email, membership_of, user_by_email
 
 PASSWORD_RESET_TTL = timedelta(hours=1)
 # The page a reset link opens (the app's route must match).
@@ -63,6 +66,38 @@ def request_password_reset(
     )
     session.flush()
     return token
+
+
+def member_reset_link(
+    session: Session,
+    workspace_id: int,
+    actor: Identity | None,
+    user_id: int,
+    *,
+    now: datetime | None = None,
+) -> str:
+    """A password reset link for a member of this workspace, for an admin to hand over
+    (Settings → Members, when the server sends no mail). Not rate-limited: an admin asks
+    for it, not an anonymous visitor. Older links of that member stop working; the
+    member's sessions end when the link is used, not before."""
+    check_actor(actor, workspace_id)
+    user = session.get(User, user_id)
+    if user is None or membership_of(session, workspace_id, user_id) is None:
+        raise NotFound("That person is not a member of this workspace.")
+    now = now or utcnow()
+    token = request_password_reset(session, user.email, rate_limited=False, now=now)
+    if token is None:
+        raise AccountError(f"{user.email}'s account is disabled: no reset link can be made.")
+    audit.record(
+        session,
+        workspace_id,
+        actor,
+        "members.reset_link",
+        f"Created a password reset link for {user.email}",
+        {"user_id": user.id, "email": user.email},
+        now=now,
+    )
+    return password_reset_link(token)
 
 
 def reset_password(
