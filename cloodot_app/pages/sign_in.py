@@ -112,7 +112,7 @@ def _invitation_form() -> rx.Component:
             "You are invited to ",
             rx.text.strong(details.workspace_name),
             " as ",
-            rx.text.strong(details.role),
+            rx.text.strong(InvitationState.role_label),
             " (",
             details.email,
             ").",

@@ -141,6 +141,10 @@ class InvitationState(rx.State):
     problem: str = ""
     error: str = ""
 
+    @rx.var
+    def role_label(self) -> str:
+        return self.details.role.title() if self.details else ""
+
     @public_event
     async def load(self):
         token = self.router.url.query_parameters.get("token", "")
