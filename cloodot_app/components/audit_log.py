@@ -153,7 +153,7 @@ def audit_table() -> rx.Component:
         variant="surface",
         width="100%",
         aria_label="Audit log",
-        data_rows_state=rx.cond(AuditLogState.loading, "loading", "ready"),
+        data_audit_state=rx.cond(AuditLogState.loading, "loading", "ready"),
     )
 
 

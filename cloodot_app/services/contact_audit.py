@@ -131,7 +131,7 @@ def record_delete(
         workspace_id,
         actor,
         DELETE,
-        f"Deleted {_contacts(len(ids))} — {where} (ids {shown})",
+        f"Deleted {_contacts(len(ids))} — {where} ({'id' if len(ids) == 1 else 'ids'} {shown})",
         {
             "count": len(ids),
             "ids": list(ids[:KEPT_IDS]),

@@ -150,6 +150,7 @@ def test_a_delete_without_a_member_is_the_systems(session, engine, workspace_id)
     session.commit()
     (entry,) = entries(engine, workspace_id)
     assert (entry.actor_kind, entry.actor_user_id, entry.who) == ("system", None, "System")
+    assert entry.summary == f"Deleted 1 contact — selected rows (id {only})"
 
 
 def test_a_delete_that_deletes_nothing_or_is_refused_writes_no_entry(
