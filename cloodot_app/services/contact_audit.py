@@ -92,6 +92,10 @@ def _contacts(count: int) -> str:
     return f"{count:,} contact{'' if count == 1 else 's'}"
 
 
+def _rows(count: int) -> str:
+    return f"{count:,} row{'' if count == 1 else 's'}"
+
+
 def record_export(
     session: Session,
     workspace_id: int,
@@ -182,11 +186,11 @@ def record_import(
         if count
     )
     if counts.status == "done":
-        summary = f"Imported “{file_name}”: {counts.total_rows:,} rows"
+        summary = f"Imported “{file_name}”: {_rows(counts.total_rows)}"
     else:
         summary = (
             f"Import of “{file_name}” stopped ({counts.status}) after "
-            f"{counts.rows_done:,} of {counts.total_rows:,} rows"
+            f"{counts.rows_done:,} of {_rows(counts.total_rows)}"
         )
     summary += f" ({done})" if done else ""
     changed = counts.opted_in + counts.opted_out

@@ -3,6 +3,8 @@ their name, on Settings → Audit log and in the contact's drawer; agents cannot
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Browser, Page, expect
 
 from cloodot_app.models import Contact
@@ -94,3 +96,36 @@ def test_an_agent_cannot_open_the_audit_log(browser: Browser, app_server):
         expect(page.get_by_role("link", name="Audit log")).to_have_count(0)
     finally:
         context.close()
+
+
+def test_an_import_that_sets_opt_in_is_logged_and_in_the_consent_history(
+    page: Page, app_server, tmp_path
+):
+    file = tmp_path / "audit-import.csv"
+    file.write_text(
+        "Name,Email,Campaign opt-in\r\nOptin Importee,optin.importee@example.com,yes\r\n"
+    )
+    page.goto("/contacts/import")
+    page.locator("input[type=file]").set_input_files(str(file))
+    expect(page.get_by_role("combobox", name="Import Campaign opt-in as")).to_have_text(
+        "Campaign opt-in"
+    )
+    page.get_by_role("button", name=re.compile(r"^Import 1 rows?$")).click()
+    expect(page.get_by_role("region", name="Import report")).to_contain_text("Created1")
+
+    open_audit_log(page)
+    table = page.get_by_role("table", name="Audit log")
+    imported = table.get_by_role("row").filter(has_text="Imported “audit-import.csv”: 1 row")
+    expect(imported).to_contain_text(ADMIN_NAME)
+    expect(imported).to_contain_text("(1 created)")
+    opt_in = table.get_by_role("row").filter(has_text="Import of “audit-import.csv” changed")
+    expect(opt_in).to_contain_text("campaign opt-in of 1 contact (1 on, 0 off)")
+
+    page.goto("/contacts?q=Optin Importee")
+    wait_until_connected(page)
+    page.get_by_role("link", name="Open Optin Importee").click()
+    history = page.get_by_role("dialog", name="Optin Importee").get_by_role(
+        "list", name="Consent history"
+    )
+    expect(history).to_contain_text("On")
+    expect(history).to_contain_text("first value · by " + ADMIN_NAME)
