@@ -19,7 +19,7 @@ from cloodot_app.access import Capability, Identity, refusal
 from cloodot_app.db import session_scope
 from cloodot_app.errors import UserError
 from cloodot_app.models import MESSAGING_CHANNELS
-from cloodot_app.services import accounts, export
+from cloodot_app.services import accounts, contact_audit, export
 from cloodot_app.services.importer import import_file, problems_suffix
 from cloodot_app.services.ingestion import IncomingMessage, UnknownChannel, ingest_message
 from cloodot_app.services.workspaces import workspace_by_token
@@ -204,7 +204,19 @@ async def get_contacts_export(request: Request):
                 raise export.TicketError(
                     "This download link was already used. Start the export again."
                 )
-            return export.validate_export(session, workspace_id, options, settings.export_max_rows)
+            rows = export.validate_export(session, workspace_id, options, settings.export_max_rows)
+            # In the ticket's transaction: an export that is refused leaves no entry, and
+            # one that is let through cannot start without its entry.
+            contact_audit.record_export(
+                session,
+                workspace_id,
+                member,
+                options.query,
+                rows,
+                sort=options.sort,
+                limit=options.limit,
+            )
+            return rows
 
     try:
         rows = await run_in_threadpool(count)

@@ -6,6 +6,7 @@ import reflex as rx
 
 from cloodot_app import routes
 from cloodot_app.api import build_api
+from cloodot_app.pages.audit_log import audit_log_page
 from cloodot_app.pages.contacts import contacts_page
 from cloodot_app.pages.importer import import_page
 from cloodot_app.pages.leads import leads_page
@@ -19,6 +20,7 @@ from cloodot_app.pages.sign_in import (
     sign_in_page,
 )
 from cloodot_app.startup import prepare_database
+from cloodot_app.state.audit_log import AuditLogState
 from cloodot_app.state.columns import ColumnsState
 from cloodot_app.state.contacts import ContactsState
 from cloodot_app.state.custom_fields import CustomFieldsState
@@ -67,6 +69,7 @@ signed_in_page(labels_page, routes.LABELS, "Labels", LabelsState.load)
 signed_in_page(custom_fields_page, routes.CUSTOM_FIELDS, "Custom fields", CustomFieldsState.load)
 signed_in_page(import_page, routes.IMPORT, "Import contacts")
 signed_in_page(members_page, routes.MEMBERS, "Members", MembersState.load)
+signed_in_page(audit_log_page, routes.AUDIT_LOG, "Audit log", AuditLogState.load)
 
 app.add_page(sign_in_page, route=routes.SIGN_IN, title="Sign in · Cloodot")
 app.add_page(forgot_password_page, route=routes.FORGOT_PASSWORD, title="Forgot password · Cloodot")

@@ -140,6 +140,59 @@ def _labels_section() -> rx.Component:
     )
 
 
+def _consent_line(line) -> rx.Component:
+    return rx.el.li(
+        rx.hstack(
+            rx.badge(
+                rx.cond(line.opted_in, "On", "Off"),
+                color_scheme=rx.cond(line.opted_in, "green", "gray"),
+                variant="soft",
+            ),
+            rx.text(
+                rx.cond(line.was != "", "from " + line.was, "first value"),
+                " · by ",
+                rx.text.strong(line.by),
+                size="1",
+            ),
+            rx.spacer(),
+            rx.text(relative_time(line.at), size="1", color_scheme="gray"),
+            align="center",
+            spacing="2",
+            width="100%",
+        ),
+        list_style="none",
+    )
+
+
+def _consent_history() -> rx.Component:
+    """Every opt-in change: to which value, from which, by whom or what, when."""
+    return rx.vstack(
+        rx.text(
+            "Consent history",
+            size="1",
+            weight="bold",
+            color_scheme="gray",
+            id="consent-history-title",
+        ),
+        rx.cond(
+            ContactDrawerState.contact.consent.length() > 0,
+            rx.el.ul(
+                rx.foreach(ContactDrawerState.contact.consent, _consent_line),
+                aria_labelledby="consent-history-title",
+                display="flex",
+                flex_direction="column",
+                gap="4px",
+                width="100%",
+                margin="0",
+                padding="0",
+            ),
+            rx.text("No changes recorded", size="1", color_scheme="gray"),
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
 def _message(message) -> rx.Component:
     incoming = message["direction"] == "incoming"
     return rx.box(
@@ -234,6 +287,7 @@ def contact_drawer() -> rx.Component:
                             spacing="2",
                         )
                     ),
+                    _consent_history(),
                     _labels_section(),
                     rx.separator(),
                     rx.heading("Fields", size="3"),

@@ -170,7 +170,7 @@ def map_step() -> rx.Component:
                 rx.icon("upload", size=14),
                 "Import ",
                 ImportState.total_rows.to_string(),
-                " rows",
+                rx.cond(ImportState.total_rows == 1, " row", " rows"),
                 on_click=ImportState.start_import,
                 disabled=ImportState.error != "",
             ),

@@ -37,6 +37,41 @@ class ConsentSource(enum.StrEnum):
     BULK = "bulk"  # a person, many contacts at once
 
 
+# What the Audit log page says for each action (an action not listed is shown as it is).
+ACTION_WORDS = {
+    "contacts.export": "Exported contacts",
+    "contacts.delete": "Deleted contacts",
+    "contacts.import": "Imported contacts",
+    "contacts.opt_in": "Changed campaign opt-in",
+    "members.add": "Added a member",
+    "members.invite": "Invited a member",
+    "members.invitation_revoke": "Revoked an invitation",
+    "members.join": "Joined the workspace",
+    "members.remove": "Removed a member",
+    "members.role_change": "Changed a role",
+    "workspace.ingest_token_rotate": "Rotated the ingestion token",
+}
+
+# Who acted, when no user did (and when the user has since been deleted).
+ACTOR_KIND_WORDS = {
+    ActorKind.INGESTION.value: "Ingestion",
+    ActorKind.IMPORT.value: "Import",
+    ActorKind.SYSTEM.value: "System",
+    ActorKind.USER.value: "A deleted user",
+}
+
+CONSENT_SOURCE_WORDS = {
+    ConsentSource.AGENT.value: "Agent",
+    ConsentSource.IMPORT.value: "Import",
+    ConsentSource.INGESTION.value: "Ingestion",
+    ConsentSource.BULK.value: "Bulk edit",
+}
+
+
+def action_words(action: str) -> str:
+    return ACTION_WORDS.get(action, action)
+
+
 @dataclass(frozen=True)
 class AuditRow:
     id: int
@@ -50,6 +85,13 @@ class AuditRow:
     actor_name: str
     actor_email: str
 
+    @property
+    def who(self) -> str:
+        """The member's name (or email), or what acted: "Import", "Ingestion", "System"."""
+        if self.actor_user_id is not None and (self.actor_name or self.actor_email):
+            return self.actor_name or self.actor_email
+        return ACTOR_KIND_WORDS.get(self.actor_kind, self.actor_kind)
+
 
 @dataclass(frozen=True)
 class ConsentRow:
@@ -60,6 +102,21 @@ class ConsentRow:
     actor_user_id: int | None
     actor_name: str
     actor_email: str
+
+    @property
+    def who(self) -> str:
+        """The member's name (or email), else the source: "Import", "Ingestion"…"""
+        if self.actor_name or self.actor_email:
+            return self.actor_name or self.actor_email
+        return CONSENT_SOURCE_WORDS.get(self.source, self.source)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A user the log names as having acted (the Audit log page's member filter)."""
+
+    user_id: int
+    name: str
 
 
 def record(
@@ -165,6 +222,54 @@ def audit_actions(session: Session, workspace_id: int) -> list[str]:
     )
 
 
+def audit_actors(session: Session, workspace_id: int) -> list[Actor]:
+    """The users this workspace's log names, by name (members who have since left
+    included: their entries stay, and an admin may still look for them)."""
+    rows = session.execute(
+        sa.select(User.id, User.name, User.email)
+        .where(
+            User.id.in_(
+                sa.select(AuditEntry.actor_user_id).where(
+                    AuditEntry.workspace_id == workspace_id,
+                    AuditEntry.actor_user_id.is_not(None),
+                )
+            )
+        )
+        .order_by(sa.func.lower(User.name), User.email)
+    ).all()
+    return [Actor(user_id, name or email) for user_id, name, email in rows]
+
+
+@dataclass(frozen=True)
+class AuditLogPage:
+    """What the Audit log page shows: one page of entries, how many match in all, and
+    the choices of its filters."""
+
+    rows: list[AuditRow]
+    total: int
+    actions: list[str]
+    actors: list[Actor]
+
+
+def audit_log_page(
+    session: Session,
+    workspace_id: int,
+    action: str | None = None,
+    actor_user_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> AuditLogPage:
+    """list_entries, audit_actions and audit_actors read together (one transaction)."""
+    rows, total = list_entries(
+        session, workspace_id, action, actor_user_id, since, until, page, page_size
+    )
+    return AuditLogPage(
+        rows, total, audit_actions(session, workspace_id), audit_actors(session, workspace_id)
+    )
+
+
 # --------------------------------------------------------------------------- consent
 
 
@@ -257,4 +362,29 @@ def consent_history(session: Session, workspace_id: int, contact_id: int) -> lis
             actor_email=email or "",
         )
         for change, name, email in rows
+    ]
+
+
+@dataclass
+class ConsentLine:
+    """One opt-in change as the contact's drawer shows it (plain values for the browser)."""
+
+    opted_in: bool = False
+    was: str = ""  # "on", "off", or "" when there was no value before (a new contact)
+    by: str = ""  # the member's name, or "Import", "Ingestion"…
+    source: str = ""  # a ConsentSource value
+    at: str = ""  # ISO 8601, shown relative
+
+
+def consent_lines(session: Session, workspace_id: int, contact_id: int) -> list[ConsentLine]:
+    """consent_history in words, newest first."""
+    return [
+        ConsentLine(
+            opted_in=row.new_value,
+            was="" if row.old_value is None else ("on" if row.old_value else "off"),
+            by=row.who,
+            source=row.source,
+            at=row.created_at.isoformat(),
+        )
+        for row in consent_history(session, workspace_id, contact_id)
     ]

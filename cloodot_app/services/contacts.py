@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from cloodot_app import json_sql
+from cloodot_app.access import Identity
 from cloodot_app.errors import EditConflict, NotFound, SelectionChanged
 from cloodot_app.fieldtypes import FieldValueError, digits_only, field_type
 from cloodot_app.filters import (
@@ -35,6 +36,8 @@ from cloodot_app.models import (
     Segment,
     utcnow,
 )
+from cloodot_app.services import audit, contact_audit
+from cloodot_app.services.audit import ConsentLine, ConsentSource
 from cloodot_app.services.contact_rows import (
     ContactRow,
     LabelTag,
@@ -128,6 +131,8 @@ class ContactDetails(ContactRow):
     custom_values: dict[str, Any] = field(default_factory=dict)
     editable_fields: list[EditableField] = field(default_factory=list)
     conversations: list[ConversationSummary] = field(default_factory=list)
+    # Campaign opt-in changes, newest first.
+    consent: list[ConsentLine] = field(default_factory=list)
 
 
 @dataclass
@@ -262,7 +267,8 @@ def contacts_view(session: Session, workspace_id: int, query: ContactQuery) -> C
 
 
 def get_contact(session: Session, workspace_id: int, contact_id: int) -> ContactDetails:
-    """One contact with labels, every editable field and its recent conversations."""
+    """One contact with labels, every editable field, its recent conversations and its
+    consent (opt-in) history."""
     contact = _owned_contact(session, workspace_id, contact_id)
     catalog = field_catalog(session, workspace_id)
     (row,) = contact_rows(session, workspace_id, [contact], catalog)
@@ -298,6 +304,7 @@ def get_contact(session: Session, workspace_id: int, contact_id: int) -> Contact
         },
         editable_fields=builtins + custom,
         conversations=recent_conversations(session, workspace_id, contact_id),
+        consent=audit.consent_lines(session, workspace_id, contact_id),
     )
 
 
@@ -388,6 +395,9 @@ def update_contact_field(
     field_key: str,
     raw: Any,
     expected: str | None = None,
+    *,
+    actor: Identity | None = None,
+    source: ConsentSource | str = ConsentSource.AGENT,
 ) -> Any:
     """Validate and store one field; return the stored value.
 
@@ -397,9 +407,13 @@ def update_contact_field(
     since is not overwritten: EditConflict carries theirs, and nothing is saved. The check
     and the write are one conditional UPDATE, so nothing can slip in between.
 
+    A change of campaign opt-in is also written to the contact's consent history (from
+    which value, by `actor` or else `source`) and the audit log, in the same transaction.
+
     Raises FieldValueError, NotFound or EditConflict.
     """
     contact = _owned_contact(session, workspace_id, contact_id)
+    name = contact.name
     edit = _validated_edit(session, workspace_id, contact, field_key, raw)
     if expected is not None and edit.shown(edit.current) != expected:
         raise _conflict(edit.shown(edit.current))
@@ -415,6 +429,10 @@ def update_contact_field(
         # Changed between our read and our write: show what it is now.
         current = _validated_edit(session, workspace_id, contact, field_key, raw).current
         raise _conflict(edit.shown(current))
+    if field_key == "campaign_opt_in":
+        contact_audit.record_opt_in(
+            session, workspace_id, actor, contact_id, name, edit.current, edit.stored, source
+        )
     bump_data_version(session, workspace_id)
     session.flush()
     return edit.stored
@@ -602,9 +620,12 @@ def delete_preview(session: Session, workspace_id: int, selection: Selection) ->
     return DeletePreview(selected, int(with_conversations), selection)
 
 
-def delete_contacts(session: Session, workspace_id: int, selection: Selection) -> int:
+def delete_contacts(
+    session: Session, workspace_id: int, selection: Selection, *, actor: Identity | None = None
+) -> int:
     """Delete contacts with their conversations, messages and labels, in the caller's
-    transaction (all or nothing). Returns how many contacts were deleted."""
+    transaction (all or nothing), with its audit entry (by `actor`). Returns how many
+    contacts were deleted."""
     contact_ids = sa.select(Contact.id).where(selection.condition(session, workspace_id))
     ids = list(session.execute(contact_ids).scalars())
     if selection.promised is not None and len(ids) > selection.promised:
@@ -627,6 +648,7 @@ def delete_contacts(session: Session, workspace_id: int, selection: Selection) -
         session.execute(
             sa.delete(Contact).where(Contact.workspace_id == workspace_id, Contact.id.in_(chunk))
         )
+    contact_audit.record_delete(session, workspace_id, actor, ids, selection.query)
     bump_data_version(session, workspace_id)
     session.flush()
     return len(ids)

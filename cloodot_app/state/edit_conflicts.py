@@ -15,7 +15,8 @@ import reflex as rx
 from cloodot_app.access import Capability
 from cloodot_app.errors import EditConflict, UserError
 from cloodot_app.services import contacts as contacts_service
-from cloodot_app.state.access import in_workspace, requires
+from cloodot_app.services.audit import ConsentSource
+from cloodot_app.state.access import current_identity, in_workspace, requires
 
 
 @dataclasses.dataclass
@@ -44,7 +45,13 @@ class EditsWithoutOverwrite(rx.State, mixin=True):
         conflict also opens the dialog)."""
         try:
             await in_workspace(
-                contacts_service.update_contact_field, contact_id, field, value, expected
+                contacts_service.update_contact_field,
+                contact_id,
+                field,
+                value,
+                expected,
+                actor=current_identity(),
+                source=ConsentSource.AGENT,
             )
         except EditConflict as conflict:
             self._pending = PendingEdit(contact_id, field, value, conflict.current)

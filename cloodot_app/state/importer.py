@@ -18,7 +18,12 @@ from cloodot_app import routes
 from cloodot_app.access import Capability
 from cloodot_app.services import importer
 from cloodot_app.settings import settings
-from cloodot_app.state.access import in_workspace, in_workspace_transactions, requires
+from cloodot_app.state.access import (
+    current_identity,
+    in_workspace,
+    in_workspace_transactions,
+    requires,
+)
 from cloodot_app.state.urls import backend_url
 
 IGNORE = "__ignore__"  # a select item cannot have "" as its value
@@ -219,6 +224,7 @@ class ImportState(rx.State):
                 on_duplicate=mode,
                 progress=lambda done, total: progress.__setitem__(slice(0, 2), [done, total]),
                 file_name=file_name,
+                actor=current_identity(),
             )
         )
         while not task.done():

@@ -9,7 +9,7 @@ from cloodot_app.access import Capability
 from cloodot_app.errors import UserError
 from cloodot_app.services import contacts as contacts_service
 from cloodot_app.services.contacts import Selection
-from cloodot_app.state.access import in_workspace, requires
+from cloodot_app.state.access import current_identity, in_workspace, requires
 from cloodot_app.state.contacts import ContactsState
 
 
@@ -88,7 +88,9 @@ class SelectionState(ContactsState):
         self.deleting = True
         yield
         try:
-            deleted = await in_workspace(contacts_service.delete_contacts, selection)
+            deleted = await in_workspace(
+                contacts_service.delete_contacts, selection, actor=current_identity()
+            )
         except UserError as error:
             yield rx.toast.error(str(error))
             return

@@ -222,6 +222,8 @@ def workspace_labels(session: Session, workspace_id: int) -> list[tuple[int, str
 class Existing:
     id: int
     custom_fields: dict[str, Any]
+    # Its opt-in before the import (what the consent history says it changed from).
+    campaign_opt_in: bool = False
 
 
 def existing_contacts(
@@ -243,12 +245,12 @@ def existing_contacts(
         # "IN ($2, ..., $1001)" scans the whole workspace (250 ms a chunk at 20,000
         # contacts, instead of 3 ms through ix_contact_ws_email / ix_contact_ws_phone).
         in_keys = column.in_(sa.bindparam(f"{column.key}_keys", keys, literal_execute=True))
-        for contact_id, key, custom in session.execute(
-            sa.select(Contact.id, column, Contact.custom_fields)
+        for contact_id, key, custom, opt_in in session.execute(
+            sa.select(Contact.id, column, Contact.custom_fields, Contact.campaign_opt_in)
             .where(Contact.workspace_id == workspace_id, in_keys)
             .order_by(Contact.id)
         ):
-            index.setdefault(key, Existing(contact_id, dict(custom or {})))
+            index.setdefault(key, Existing(contact_id, dict(custom or {}), bool(opt_in)))
     return by_email, by_phone
 
 

@@ -24,6 +24,7 @@ from typing import BinaryIO
 
 from sqlmodel import Session
 
+from cloodot_app.access import Identity
 from cloodot_app.errors import CsvImportError, ImportInterrupted
 from cloodot_app.services.importer import parse
 from cloodot_app.services.importer.check import PREVIEW_ROWS, RowCheck, preview
@@ -219,8 +220,11 @@ def import_upload(
     on_duplicate: OnDuplicate = "skip",
     progress: Progress | None = None,
     file_name: str = "contacts.csv",
+    *,
+    actor: Identity | None = None,
 ) -> ImportReport:
-    """Import the upload (write.run_import), write its problems file, remove the upload.
+    """Import the upload (write.run_import, by `actor`), write its problems file, remove
+    the upload.
     When the database fails part-way, the ImportInterrupted raised carries the report of
     the chunks done, whose problems file is written too. A CsvImportError for the mapping
     leaves the upload in place (the user fixes the mapping and starts again)."""
@@ -234,6 +238,7 @@ def import_upload(
             on_duplicate,
             progress,
             file_name=file_name,
+            actor=actor,
         )
     except ImportInterrupted as error:
         save_problems(workspace_id, token, error.report)

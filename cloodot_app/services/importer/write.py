@@ -7,6 +7,11 @@ workspace (or as an earlier row of the file) when its email matches, else when i
 row's mapped, non-empty fields over it, merges custom fields and adds labels (never
 removes any). Formula-looking cells ("=cmd|...") are stored as the plain text they are;
 only the problems file neutralises them (services.export.neutralize), as the export does.
+
+A mapped "Campaign opt-in" column changes consent: each change goes to the contact's
+consent history (source "import") in its chunk's transaction, and the import's audit
+entries ("contacts.import", and "contacts.opt_in" when opt-ins changed) are written in the
+transaction that marks its job done or stopped.
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from cloodot_app.access import Identity
 from cloodot_app.errors import CsvImportError, ImportInterrupted
 from cloodot_app.fieldtypes import digits_only
 from cloodot_app.filters import CONTACT_FIELD_PREFIX
 from cloodot_app.models import Channel, Contact, ContactLabel, ImportJobStatus, utcnow
+from cloodot_app.services import contact_audit
 from cloodot_app.services.export import neutralize
 from cloodot_app.services.importer import jobs
 from cloodot_app.services.importer.check import (
@@ -64,6 +71,9 @@ class ImportReport:
     warnings: list[RowError] = field(default_factory=list)
     # The ImportJob row that tracks this import (None for a report built by hand).
     job_id: int | None = None
+    # Contacts whose campaign opt-in the import turned on / off.
+    opted_in: int = 0
+    opted_out: int = 0
 
     @property
     def done(self) -> int:
@@ -75,6 +85,8 @@ class ImportReport:
         self.updated += other.updated
         self.skipped += other.skipped
         self.failed += other.failed
+        self.opted_in += other.opted_in
+        self.opted_out += other.opted_out
         self.errors.extend(other.errors)
         self.warnings.extend(other.warnings)
 
@@ -105,6 +117,8 @@ class _Pending:
 
     id: int | None
     values: dict[str, Any] = field(default_factory=dict)
+    # An existing contact's opt-in before this chunk (None: a new contact).
+    old_opt_in: bool | None = None
     custom_fields: dict[str, Any] = field(default_factory=dict)
     label_ids: list[int] = field(default_factory=list)
     touched: bool = False
@@ -132,6 +146,8 @@ def run_import(
     progress: Progress | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     file_name: str = "contacts.csv",
+    *,
+    actor: Identity | None = None,
 ) -> ImportReport:
     """Import every row of `parsed` into the workspace; return what was done.
 
@@ -144,7 +160,8 @@ def run_import(
 
     The import is an ImportJob row (`report.job_id`, see jobs.py): each chunk's
     transaction also adds its counts to the job, and the last one marks it done, so the
-    job says which rows are in whatever stops the import.
+    job says which rows are in whatever stops the import. `actor` is the member importing
+    (the consent history and the audit log name them; without one, "Import" acted).
     """
     if on_duplicate not in ("skip", "update"):
         raise CsvImportError("Choose whether to skip or update contacts that already exist.")
@@ -157,6 +174,7 @@ def run_import(
         job_id = jobs.start_job(session, workspace_id, file_name, total, on_duplicate)
         if total == 0:
             jobs.finish_job(session, workspace_id, job_id, ImportJobStatus.DONE)
+            _record(session, workspace_id, actor, file_name, ImportReport(job_id=job_id), "done")
     report = ImportReport(total_rows=total, job_id=job_id)
     try:
         if progress is not None:
@@ -166,7 +184,7 @@ def run_import(
             chunk_report = ImportReport()
             try:
                 with session_factory() as session:
-                    _write_chunk(session, workspace_id, checks, on_duplicate, chunk_report)
+                    _write_chunk(session, workspace_id, checks, on_duplicate, chunk_report, actor)
                     counts = jobs.ChunkCounts(
                         rows=len(chunk),
                         created=chunk_report.created,
@@ -178,6 +196,10 @@ def run_import(
                     jobs.record_chunk(session, workspace_id, job_id, counts)
                     if report.done + len(chunk) >= total:
                         jobs.finish_job(session, workspace_id, job_id, ImportJobStatus.DONE)
+                        so_far = ImportReport(total_rows=total, job_id=job_id)
+                        so_far.add(report)
+                        so_far.add(chunk_report)
+                        _record(session, workspace_id, actor, file_name, so_far, "done")
             except sa.exc.SQLAlchemyError:
                 first = chunk[0][0]
                 raise ImportInterrupted(
@@ -190,10 +212,12 @@ def run_import(
             if progress is not None:
                 progress(report.done, total)
     except ImportInterrupted as error:
-        _stop_job(session_factory, workspace_id, report, ImportJobStatus.FAILED, str(error))
+        stopped = (ImportJobStatus.FAILED, str(error))
+        _stop_job(session_factory, workspace_id, report, *stopped, actor, file_name)
         raise
     except BaseException:
-        _stop_job(session_factory, workspace_id, report, ImportJobStatus.INTERRUPTED, "")
+        stopped = (ImportJobStatus.INTERRUPTED, "")
+        _stop_job(session_factory, workspace_id, report, *stopped, actor, file_name)
         raise
     return report
 
@@ -204,17 +228,49 @@ def _stop_job(
     report: ImportReport,
     status: ImportJobStatus,
     message: str,
+    actor: Identity | None = None,
+    file_name: str = "contacts.csv",
 ) -> None:
-    """Mark a job that stopped part-way (unless its last chunk already marked it done).
-    Best effort: when the database is what failed, this fails too, and the job is still
-    reported as interrupted once its heartbeat is stale (jobs.effective_status)."""
+    """Mark a job that stopped part-way (unless its last chunk already marked it done),
+    with its audit entry. Best effort: when the database is what failed, this fails too,
+    and the job is still reported as interrupted once its heartbeat is stale
+    (jobs.effective_status); a worker killed outright leaves no entry either (the consent
+    history of its committed chunks is there all the same)."""
     if report.job_id is None or (report.total_rows and report.done >= report.total_rows):
         return
     try:
         with session_factory() as session:
             jobs.finish_job(session, workspace_id, report.job_id, status, message)
+            _record(session, workspace_id, actor, file_name, report, status.value)
     except sa.exc.SQLAlchemyError:
         pass
+
+
+def _record(
+    session: Session,
+    workspace_id: int,
+    actor: Identity | None,
+    file_name: str,
+    report: ImportReport,
+    status: str,
+) -> None:
+    contact_audit.record_import(
+        session,
+        workspace_id,
+        actor,
+        file_name,
+        contact_audit.ImportCounts(
+            status=status,
+            total_rows=report.total_rows,
+            created=report.created,
+            updated=report.updated,
+            skipped=report.skipped,
+            failed=report.failed,
+            opted_in=report.opted_in,
+            opted_out=report.opted_out,
+            job_id=report.job_id,
+        ),
+    )
 
 
 def _write_chunk(
@@ -223,6 +279,7 @@ def _write_chunk(
     checks: list[RowCheck],
     on_duplicate: OnDuplicate,
     report: ImportReport,
+    actor: Identity | None = None,
 ) -> None:
     # A write first: on SQLite it takes the write lock before anything is read, so a
     # concurrent writer cannot invalidate what this transaction reads (no SQLITE_BUSY on
@@ -246,7 +303,11 @@ def _write_chunk(
         if existing is None:
             return None
         if existing.id not in updates:
-            updates[existing.id] = _Pending(existing.id, custom_fields=existing.custom_fields)
+            updates[existing.id] = _Pending(
+                existing.id,
+                custom_fields=existing.custom_fields,
+                old_opt_in=existing.campaign_opt_in,
+            )
         return updates[existing.id]
 
     for check in checks:
@@ -284,6 +345,16 @@ def _write_chunk(
     touched = [pending for pending in updates.values() if pending.touched]
     _update_contacts(session, touched, now)
     _add_labels(session, creates, touched)
+    report.opted_in, report.opted_out = contact_audit.import_consent(
+        session,
+        workspace_id,
+        actor,
+        [
+            (pending.id, pending.old_opt_in, pending.values["campaign_opt_in"])
+            for pending in [*creates, *touched]
+            if pending.id is not None and "campaign_opt_in" in pending.values
+        ],
+    )
 
 
 def _new_row(workspace_id: int, pending: _Pending, now) -> dict[str, Any]:
