@@ -87,6 +87,8 @@ class Identity:
     workspace_name: str
     role: Role
     session_id: int
+    # Signed in with a "Try the demo" button: a shared account anyone can use.
+    demo: bool = False
 
     def can(self, capability: Capability) -> bool:
         return capability in ROLE_CAPABILITIES[self.role]
@@ -105,6 +107,20 @@ def require(identity: Identity | None, capability: Capability) -> Identity:
     if not identity.can(capability):
         raise AccessDenied(refusal(identity.role, capability))
     return identity
+
+
+def require_admin_of(actor: Identity | None, workspace_id: int) -> None:
+    """Defence in depth behind the state guard, for the services that change the team or
+    the workspace's secrets: a given actor must be an admin of this very workspace, and
+    not a shared demo account (anyone could lock the demo's visitors out). None is the
+    server itself (the admin CLI)."""
+    if actor is None:
+        return
+    require(actor, Capability.MANAGE_WORKSPACE)
+    if actor.workspace_id != workspace_id:
+        raise AccessDenied("You cannot manage another workspace from this one.")
+    if actor.demo:
+        raise AccessDenied("In the demo, the team and the ingestion token stay as they are.")
 
 
 def capability_table() -> str:

@@ -7,8 +7,8 @@ import secrets
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from cloodot_app.access import Capability, Identity, require
-from cloodot_app.errors import AccessDenied, NotFound
+from cloodot_app.access import Identity, require_admin_of
+from cloodot_app.errors import NotFound
 from cloodot_app.filters import FieldCatalog
 from cloodot_app.models import CustomFieldDefinition, Label, Workspace
 from cloodot_app.services import audit
@@ -67,10 +67,7 @@ def field_catalog(session: Session, workspace_id: int) -> FieldCatalog:
 def rotate_ingest_token(session: Session, workspace_id: int, actor: Identity | None = None) -> str:
     """A new ingestion token for the workspace; the old one stops working at once (the
     endpoint looks the token up on every request). Returned once, for the admin to copy."""
-    if actor is not None:
-        require(actor, Capability.MANAGE_WORKSPACE)
-        if actor.workspace_id != workspace_id:
-            raise AccessDenied("You cannot manage another workspace from this one.")
+    require_admin_of(actor, workspace_id)
     token = secrets.token_urlsafe(24)
     updated = session.execute(
         sa.update(Workspace).where(Workspace.id == workspace_id).values(ingest_token=token)

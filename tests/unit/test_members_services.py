@@ -174,3 +174,25 @@ def test_each_workspace_has_its_own_hint(session, workspace_id, make_workspace):
 def test_no_hint_for_a_workspace_that_does_not_exist(session):
     with pytest.raises(NotFound):
         ingest_token_hint(session, 987654)
+
+
+def test_the_demo_admin_cannot_change_the_team_or_the_token(session, workspace_id, monkeypatch):
+    """Anyone can sign in as the demo admin: they may look at the Members page, not lock
+    the demo's other visitors out."""
+    from cloodot_app.errors import AccessDenied
+    from cloodot_app.services import accounts
+    from cloodot_app.services.workspaces import rotate_ingest_token
+
+    users = accounts.ensure_demo_users(session, workspace_id)
+    token = accounts.start_session(session, users["admin"].id, workspace_id)
+    demo_admin = accounts.resolve_session(session, token)
+    assert demo_admin is not None and demo_admin.demo
+    member = users["agent"].id
+    for attempt in (
+        lambda: accounts.remove_member(session, workspace_id, demo_admin, member),
+        lambda: accounts.change_role(session, workspace_id, demo_admin, member, "admin"),
+        lambda: accounts.invite(session, workspace_id, demo_admin, "x@example.org", "agent"),
+        lambda: rotate_ingest_token(session, workspace_id, demo_admin),
+    ):
+        with pytest.raises(AccessDenied, match="In the demo, the team and the ingestion token"):
+            attempt()

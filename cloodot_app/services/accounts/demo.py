@@ -12,15 +12,16 @@ from cloodot_app.errors import AccessDenied
 from cloodot_app.models import User
 from cloodot_app.services.accounts.credentials import unusable_password_hash
 from cloodot_app.services.accounts.sessions import start_session
-from cloodot_app.services.accounts.users import add_member, parse_role, user_by_email
+from cloodot_app.services.accounts.users import (
+    DEMO_DOMAIN,
+    DEMO_USERS,
+    add_member,
+    parse_role,
+    user_by_email,
+)
 from cloodot_app.settings import settings
 
-DEMO_DOMAIN = "example.com"  # reserved (RFC 2606): no mail is ever delivered there
-DEMO_USERS: dict[Role, tuple[str, str]] = {
-    Role.ADMIN: (f"demo-admin@{DEMO_DOMAIN}", "Demo Admin"),
-    Role.MANAGER: (f"demo-manager@{DEMO_DOMAIN}", "Demo Manager"),
-    Role.AGENT: (f"demo-agent@{DEMO_DOMAIN}", "Demo Agent"),
-}
+__all__ = ["DEMO_DOMAIN", "DEMO_USERS", "ensure_demo_users", "start_demo_session"]
 
 
 def ensure_demo_users(session: Session, workspace_id: int) -> dict[Role, User]:

@@ -9,8 +9,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from cloodot_app.access import Capability, Identity, Role, require
-from cloodot_app.errors import AccessDenied, AccountError, NotFound
+from cloodot_app.access import Identity, Role, require_admin_of
+from cloodot_app.errors import AccountError, NotFound
 from cloodot_app.models import AuthSession, Membership, User, Workspace, utcnow
 from cloodot_app.services import audit
 from cloodot_app.services.accounts.sessions import revoke_sessions
@@ -29,14 +29,7 @@ class Member:
     disabled: bool
 
 
-def check_actor(actor: Identity | None, workspace_id: int) -> None:
-    """Defence in depth behind the state guard: a given actor must be an admin of this
-    workspace. None is the server itself (the admin CLI)."""
-    if actor is None:
-        return
-    require(actor, Capability.MANAGE_WORKSPACE)
-    if actor.workspace_id != workspace_id:
-        raise AccessDenied("You cannot manage another workspace from this one.")
+check_actor = require_admin_of
 
 
 def list_members(session: Session, workspace_id: int) -> list[Member]:

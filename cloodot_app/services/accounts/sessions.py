@@ -12,7 +12,7 @@ from cloodot_app.access import Capability, Identity, Role, require
 from cloodot_app.errors import AccessDenied
 from cloodot_app.models import AuthSession, Membership, User, Workspace, utcnow
 from cloodot_app.services.accounts.tokens import new_token, token_hash
-from cloodot_app.services.accounts.users import membership_of
+from cloodot_app.services.accounts.users import DEMO_EMAILS, membership_of
 from cloodot_app.settings import settings
 
 # resolve_session writes last_seen_at at most this often (it runs on every event).
@@ -98,6 +98,7 @@ def resolve_session(
         workspace_name=workspace_name,
         role=Role(role),
         session_id=auth.id,
+        demo=user.email in DEMO_EMAILS,
     )
 
 

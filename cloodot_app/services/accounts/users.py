@@ -15,6 +15,15 @@ from cloodot_app.errors import AccountError
 from cloodot_app.models import Membership, User, Workspace, utcnow
 from cloodot_app.services.accounts.credentials import check_password, hash_password
 
+DEMO_DOMAIN = "example.com"  # reserved (RFC 2606): no mail is ever delivered there
+DEMO_USERS: dict[Role, tuple[str, str]] = {
+    Role.ADMIN: (f"demo-admin@{DEMO_DOMAIN}", "Demo Admin"),
+    Role.MANAGER: (f"demo-manager@{DEMO_DOMAIN}", "Demo Manager"),
+    Role.AGENT: (f"demo-agent@{DEMO_DOMAIN}", "Demo Agent"),
+}
+# Shared accounts anyone in a demo can sign in as (see demo.py and access.require_admin_of).
+DEMO_EMAILS = frozenset(email for email, _name in DEMO_USERS.values())
+
 
 @dataclass(frozen=True)
 class WorkspaceChoice:
