@@ -242,7 +242,7 @@ def track(calls: list[tuple[int, int]]):
 
 
 def problems(session: Session, ws: int) -> dict[str, str]:
-    return {s["name"]: s["problem"] for s in list_segments(session, ws)}
+    return {s.name: s.problem for s in list_segments(session, ws)}
 
 
 def definition(session: Session, field_id: int) -> CustomFieldDefinition:
