@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from cloodot_app import json_sql
-from cloodot_app.errors import EditConflict, NotFound, SelectionChanged
-from cloodot_app.fieldtypes import FieldValueError, digits_only, field_type
+from cloodot_app.errors import EditConflict, FieldValueError, NotFound, SelectionChanged
+from cloodot_app.fieldtypes import digits_only, field_type
 from cloodot_app.filters import (
     CONTACT_FIELD_PREFIX,
     CompileContext,
@@ -230,7 +230,7 @@ def contact_condition(
     return view_filter(session, workspace_id, query, catalog, ctx).where
 
 
-def sort_order(sort: str, descending: bool, dialect: str) -> list:
+def sort_order(sort: str, descending: bool, dialect: str) -> list[sa.UnaryExpression[Any]]:
     if sort not in SORTABLE:
         raise FilterError(f"Contacts cannot be sorted by “{sort}”.")
     column = getattr(Contact, sort)

@@ -382,7 +382,7 @@ def _renumber(session: Session, workspace_id: int) -> None:
 
 def preview_spec(
     session: Session, workspace_id: int, spec: FilterSpec | dict[str, Any], limit: int = 5
-) -> tuple[int, list[dict[str, Any]]]:
+) -> SegmentPreview:
     """The live preview while a segment is edited: how many match, and the first few."""
     from cloodot_app.services.contacts import PAGE_SIZES, ContactQuery, list_contacts
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import reflex as rx
 
 from cloodot_app.access import Capability
@@ -143,7 +141,7 @@ class SegmentEditorState(ConditionBuilderMixin, rx.State):
 
     @requires(Capability.MANAGE_SEGMENTS)
     async def save(self):
-        spec: dict[str, Any] = self._draft_spec()
+        spec = self._draft_spec()
         name, description, color = self.name, self.description, self.color
         segment_id = self.segment_id
         try:

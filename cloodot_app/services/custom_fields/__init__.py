@@ -22,8 +22,8 @@ One module per job; this package re-exports what callers use:
 - `stored_values`: reading and writing one key of the stored values, chunk by chunk.
 """
 
-from cloodot_app.errors import FieldDefinitionError, NotFound
-from cloodot_app.fieldtypes import FIELD_TYPES, FieldValueError
+from cloodot_app.errors import FieldDefinitionError, FieldValueError, NotFound
+from cloodot_app.fieldtypes import FIELD_TYPES
 from cloodot_app.services.custom_fields.checks import (
     ENTITIES,
     FIELD_LABEL_MAX_LENGTH,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -59,6 +60,9 @@ class FieldSummary(FieldDefinitionSummary, FieldUsage):
     """A row of the Custom fields settings page."""
 
 
+SummaryT = TypeVar("SummaryT", bound=FieldDefinitionSummary)
+
+
 def field_definitions(
     session: Session, workspace_id: int, entity: str | None = None
 ) -> list[FieldDefinitionSummary]:
@@ -101,7 +105,7 @@ def field_usage(session: Session, workspace_id: int, field_id: int) -> FieldUsag
     )
 
 
-def _summary(cls, definition: CustomFieldDefinition, **extra):
+def _summary(cls: type[SummaryT], definition: CustomFieldDefinition, **extra: Any) -> SummaryT:
     return cls(
         id=definition.id or 0,
         key=definition.key,

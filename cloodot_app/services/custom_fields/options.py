@@ -143,15 +143,22 @@ def _rows_using(
     ).scalar_one()
 
 
-def _uses_any(session: Session, definition: CustomFieldDefinition, options: list[str]):
+def _uses_any(
+    session: Session, definition: CustomFieldDefinition, options: list[str]
+) -> sa.ColumnElement[bool]:
     return sa.or_(*(_uses(session, definition, option) for option in options))
 
 
-def _uses(session: Session, definition: CustomFieldDefinition, option: str):
+def _uses(
+    session: Session, definition: CustomFieldDefinition, option: str
+) -> sa.ColumnElement[bool]:
     """Does the row's value hold `option` (equal to it, or a list containing it)? The same
     test for select and multi-select, on both databases."""
     column = TABLES[definition.entity].c.custom_fields
-    return json_sql.holds(column, definition.key, option, dialect_of(session))
+    holds: sa.ColumnElement[bool] = json_sql.holds(
+        column, definition.key, option, dialect_of(session)
+    )
+    return holds
 
 
 def _or_list(options: list[str]) -> str:

@@ -10,16 +10,23 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from cloodot_app import json_sql
 from cloodot_app.models import Contact, Conversation, CustomFieldDefinition, FieldEntity
 
 CHUNK_SIZE = 2000
 
+
+def _table(model: type[SQLModel]) -> sa.Table:
+    table = sa.inspect(model).local_table
+    assert isinstance(table, sa.Table)  # a table model is mapped to one Table
+    return table
+
+
 TABLES: dict[str, sa.Table] = {
-    FieldEntity.CONTACT.value: Contact.__table__,  # type: ignore[dict-item]
-    FieldEntity.CONVERSATION.value: Conversation.__table__,  # type: ignore[dict-item]
+    FieldEntity.CONTACT.value: _table(Contact),
+    FieldEntity.CONVERSATION.value: _table(Conversation),
 }
 
 
@@ -32,7 +39,7 @@ def row_ids(
     workspace_id: int,
     definition: CustomFieldDefinition,
     where: sa.ColumnElement[bool] | None = None,
-) -> array:
+) -> array[int]:
     """Ids of the workspace's rows holding the key (and matching `where`), in order: one
     query over the workspace's rows, ids only (8 bytes a row)."""
     table = TABLES[definition.entity]
@@ -47,7 +54,7 @@ def row_ids(
 
 
 def chunks(
-    session: Session, workspace_id: int, definition: CustomFieldDefinition, ids: array
+    session: Session, workspace_id: int, definition: CustomFieldDefinition, ids: array[int]
 ) -> Iterator[list[tuple[int, Any]]]:
     """(row id, value) for those ids, CHUNK_SIZE rows at a time, each chunk read whole
     before the caller writes. Looked up by primary key: a keyset `id > last ... LIMIT`

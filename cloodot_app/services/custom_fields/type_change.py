@@ -10,8 +10,8 @@ from typing import Any, TypedDict
 
 from sqlmodel import Session
 
-from cloodot_app.errors import FieldDefinitionError
-from cloodot_app.fieldtypes import FIELD_TYPES, FieldValueError
+from cloodot_app.errors import FieldDefinitionError, FieldValueError
+from cloodot_app.fieldtypes import FIELD_TYPES
 from cloodot_app.models import CustomFieldDefinition
 from cloodot_app.services.custom_fields.checks import clean_options, clean_type, owned_field
 from cloodot_app.services.custom_fields.stored_values import chunks, row_ids, write_values
@@ -98,7 +98,7 @@ def _dry_run(
     session: Session,
     workspace_id: int,
     definition: CustomFieldDefinition,
-    ids: array,
+    ids: array[int],
     convert: Callable[[Any], Any],
     tick: Callable[[int], None],
 ) -> _Report:
