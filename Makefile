@@ -43,7 +43,12 @@ typecheck: install
 ## Pin every dependency (dev tools too) with hashes into requirements.lock, which
 ## scripts/bootstrap.sh installs from. Run it after changing dependencies in pyproject.toml:
 ## pins already in the lock are kept; `make lock UPGRADE=1` moves every pin to the newest.
+## A lock left with merge conflicts is first replaced by HEAD's: its pins are kept and what
+## the merged pyproject.toml adds is resolved.
 lock:
+	@if grep -qE '^(<<<<<<<|=======|>>>>>>>)' requirements.lock 2>/dev/null; then \
+	  echo "make lock: requirements.lock has merge conflicts: starting from HEAD's pins"; \
+	  git show HEAD:requirements.lock > requirements.lock; fi
 	@[ -x .tools/uv/bin/uv ] || { mkdir -p .tools && $${PYTHON:-python3} -m venv .tools/uv \
 	  && .tools/uv/bin/python -m pip install -q "uv==$(UV_VERSION)"; }
 	.tools/uv/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
