@@ -2,7 +2,10 @@
 SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 
-.PHONY: run dev test test-unit test-e2e lint bench backup install clean
+.PHONY: run dev test test-unit test-e2e lint typecheck lock bench backup install clean
+
+# The tool that writes requirements.lock (kept out of the lock and the venv).
+UV_VERSION := 0.13.9
 
 ## Start the app at http://localhost:3000 (SQLite, migrated, demo data on first run).
 run: install
@@ -14,10 +17,12 @@ dev: install
 	$(ENV) python -m cloodot_app.startup
 	$(ENV) reflex run
 
-## The whole test suite: lint, services and filters (SQLite + PostgreSQL), state, browser.
+## The whole test suite: lint, format, types, services and filters (SQLite + PostgreSQL),
+## state, browser.
 test: install
 	scripts/bootstrap.sh --browser
 	$(ENV) ruff check . && ruff format --check .
+	$(ENV) mypy
 	$(ENV) python -m pytest tests/unit tests/state -q -p no:cacheprovider
 	$(ENV) python -m pytest tests/e2e -q -p no:cacheprovider
 
@@ -30,6 +35,25 @@ test-e2e: install
 
 lint: install
 	$(ENV) ruff check . && ruff format --check .
+
+## mypy: strict on services/ and filters/, the default level elsewhere ([tool.mypy]).
+typecheck: install
+	$(ENV) mypy
+
+## Pin every dependency (dev tools too) with hashes into requirements.lock, which
+## scripts/bootstrap.sh installs from. Run it after changing dependencies in pyproject.toml:
+## pins already in the lock are kept; `make lock UPGRADE=1` moves every pin to the newest.
+## A lock left with merge conflicts is first replaced by HEAD's: its pins are kept and what
+## the merged pyproject.toml adds is resolved.
+lock:
+	@if grep -qE '^(<<<<<<<|=======|>>>>>>>)' requirements.lock 2>/dev/null; then \
+	  echo "make lock: requirements.lock has merge conflicts: starting from HEAD's pins"; \
+	  git show HEAD:requirements.lock > requirements.lock; fi
+	@[ -x .tools/uv/bin/uv ] || { mkdir -p .tools && $${PYTHON:-python3} -m venv .tools/uv \
+	  && .tools/uv/bin/python -m pip install -q "uv==$(UV_VERSION)"; }
+	.tools/uv/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+	  --generate-hashes --custom-compile-command "make lock" --quiet \
+	  $(if $(UPGRADE),--upgrade) -o requirements.lock
 
 bench: install
 	$(ENV) python bench/query_bench.py --contacts 100000

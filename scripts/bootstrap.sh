@@ -10,14 +10,22 @@ PYTHON=${PYTHON:-python3}
 NODE_VERSION=22
 BUN_VERSION=1.4.5
 
-# 1. Python: a venv re-installed whenever pyproject.toml changes.
-stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
+# 1. Python: a venv holding exactly requirements.lock (exact versions, every file's hash
+#    checked) plus the project itself, made anew whenever pyproject.toml or the lock
+#    changes. `make lock` refreshes the lock after a dependency change in pyproject.toml.
+stamp=.venv/.installed-$(cat pyproject.toml requirements.lock | sha1sum | cut -c1-12)
 if [ ! -f "$stamp" ]; then
-  echo "bootstrap: installing Python packages into .venv"
-  [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[dev]"
-  rm -f .venv/.installed-* && touch "$stamp"
+  echo "bootstrap: installing Python packages into .venv from requirements.lock"
+  rm -rf .venv
+  "$PYTHON" -m venv .venv
+  .venv/bin/python -m pip install -q --require-hashes --no-deps -r requirements.lock
+  .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
+  if ! .venv/bin/python -m pip check >/dev/null 2>&1; then
+    .venv/bin/python -m pip check >&2 || true
+    echo "bootstrap: requirements.lock does not hold what pyproject.toml asks for: run 'make lock'" >&2
+    exit 1
+  fi
+  touch "$stamp"
 fi
 
 # 2. Node >= 22 and bun from the npm registry (Reflex's own download of bun

@@ -11,9 +11,10 @@ from cloodot_app.components.filter_drawer import filter_chips, filter_drawer, fi
 from cloodot_app.components.live_toggle import live_toggle
 from cloodot_app.services.contact_rows import ContactRow
 from cloodot_app.services.custom_fields import FieldDefinitionSummary
+from cloodot_app.services.segments import SegmentSummary
 from cloodot_app.state.columns import ColumnsState
 from cloodot_app.state.contact_drawer import ContactDrawerState
-from cloodot_app.state.contacts import ContactsState, SegmentChoice
+from cloodot_app.state.contacts import ContactsState
 from cloodot_app.state.inline_edit import InlineEditState
 from cloodot_app.state.selection import SelectionState
 
@@ -131,7 +132,7 @@ def contacts_toolbar() -> rx.Component:
     )
 
 
-def _segment_banner(segment: SegmentChoice) -> rx.Component:
+def _segment_banner(segment: SegmentSummary) -> rx.Component:
     return rx.callout.root(
         rx.callout.icon(rx.icon("layers", size=16)),
         rx.callout.text(
@@ -141,7 +142,9 @@ def _segment_banner(segment: SegmentChoice) -> rx.Component:
                     " segment: ",
                     ContactsState.total.to_string(),
                     rx.cond(ContactsState.total == 1, " contact matches", " contacts match"),
-                    rx.cond(segment.rules != "", " · " + segment.rules, ""),
+                    rx.cond(
+                        ContactsState.segment_rules != "", " · " + ContactsState.segment_rules, ""
+                    ),
                 ),
                 rx.spacer(),
                 rx.button(

@@ -12,15 +12,11 @@ from cloodot_app.components.contact_bits import relative_time
 from cloodot_app.components.dialogs import confirm_dialog, dialog_actions, error_alert
 from cloodot_app.components.layout import can
 from cloodot_app.services.contact_rows import ContactRow
-from cloodot_app.services.segments import SEGMENT_COLORS
-from cloodot_app.state.segments import (
-    SegmentEditorState,
-    SegmentItem,
-    SegmentsState,
-)
+from cloodot_app.services.segments import SEGMENT_COLORS, SegmentSummary
+from cloodot_app.state.segments import SegmentEditorState, SegmentsState
 
 
-def segment_row(segment: SegmentItem, index) -> rx.Component:
+def segment_row(segment: SegmentSummary, index) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(
             rx.hstack(
@@ -80,7 +76,7 @@ def segment_row(segment: SegmentItem, index) -> rx.Component:
     )
 
 
-def _segment_actions(segment: SegmentItem, index) -> rx.Component:
+def _segment_actions(segment: SegmentSummary, index) -> rx.Component:
     return rx.hstack(
         icon_action("pencil", "Edit " + segment.name, SegmentEditorState.open_edit(segment.id)),
         icon_action("copy", "Duplicate " + segment.name, SegmentsState.duplicate(segment.id)),

@@ -7,7 +7,7 @@ segment, and a bad one must be a message on the page, never a page that fails to
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -54,7 +54,7 @@ class CompiledFilter:
 
 
 def compile_spec(
-    spec: FilterSpec | dict | Any, catalog: FieldCatalog, ctx: CompileContext
+    spec: FilterSpec | dict[str, Any] | object, catalog: FieldCatalog, ctx: CompileContext
 ) -> CompiledFilter:
     """Validate `spec` (a FilterSpec, or its stored / URL JSON) against `catalog` and
     compile it once into the WHERE expression, the chips and the words. Raises FilterError
@@ -128,12 +128,23 @@ def compile_filter(
 # --------------------------------------------------------------------------- operands
 
 
-def _operand(info: FieldInfo, ctx: CompileContext) -> Any:
+Operand = (
+    TextOperand
+    | NumberOperand
+    | DateOperand
+    | SelectOperand
+    | ArrayOperand
+    | BooleanOperand
+    | LabelOperand
+)
+
+
+def _operand(info: FieldInfo, ctx: CompileContext) -> Operand:
     """What the field is in SQL, in the form its kind's operators take."""
     if info.source == "builtin":
         return _BUILTIN_OPERANDS[info.key]()
     table = Contact if info.source == "contact" else Conversation
-    column = table.__table__.c.custom_fields  # type: ignore[attr-defined]
+    column = sa.inspect(table).local_table.c.custom_fields
     key = info.json_key
     if info.kind == "multi_select":
         return ArrayOperand(column, key)
@@ -152,12 +163,12 @@ def _operand(info: FieldInfo, ctx: CompileContext) -> Any:
     return TextOperand(text)
 
 
-def _has_conversations(value: bool) -> Any:
+def _has_conversations(value: bool) -> sa.ColumnElement[bool]:
     exists = sa.exists().where(Conversation.contact_id == Contact.id)
     return exists if value else ~exists
 
 
-_BUILTIN_OPERANDS = {
+_BUILTIN_OPERANDS: dict[str, Callable[[], Operand]] = {
     "name": lambda: TextOperand(Contact.name),
     "email": lambda: TextOperand(Contact.email),
     "phone": lambda: TextOperand(Contact.phone, digits=Contact.phone_digits),

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from cloodot_app.filters.spec import CompileContext, FieldInfo
 
 Where = sa.ColumnElement[bool]
+# A SQL value an operator compares: a column (`Contact.name`) or an expression over JSON.
+Sql = sa.SQLColumnExpression[Any]
 
 # The inputs the condition builder knows how to show (components/condition_builder.py).
 INPUT_KINDS = frozenset(
@@ -53,11 +55,17 @@ INPUT_KINDS = frozenset(
 # Each knows what "empty" means for its field (what "is empty" / "is not empty" compile to).
 
 
+class Emptiable(Protocol):
+    def empty(self, ctx: CompileContext) -> Where: ...
+
+    def present(self, ctx: CompileContext) -> Where: ...
+
+
 @dataclass(frozen=True)
 class TextOperand:
-    text: Any
+    text: Sql
     # Phones: the value with its punctuation removed, compared with the digits typed.
-    digits: Any = None
+    digits: Sql | None = None
 
     def empty(self, ctx: CompileContext) -> Where:
         return _blank(self.text)
@@ -68,7 +76,7 @@ class TextOperand:
 
 @dataclass(frozen=True)
 class NumberOperand:
-    number: Any  # NULL when missing or not a number
+    number: Sql  # NULL when missing or not a number
 
     def empty(self, ctx: CompileContext) -> Where:
         return self.number.is_(None)
@@ -79,7 +87,7 @@ class NumberOperand:
 
 @dataclass(frozen=True)
 class DateOperand:
-    value: Any
+    value: Sql
     # A timestamp column (compared with instants) or an ISO date string (with ISO text).
     timestamp: bool
 
@@ -92,7 +100,7 @@ class DateOperand:
 
 @dataclass(frozen=True)
 class SelectOperand:
-    value: Any
+    value: Sql
 
     def empty(self, ctx: CompileContext) -> Where:
         return _blank(self.value)
@@ -103,19 +111,20 @@ class SelectOperand:
 
 @dataclass(frozen=True)
 class ArrayOperand:
-    column: Any  # the JSON column
+    column: Sql  # the JSON column
     key: str
 
     def empty(self, ctx: CompileContext) -> Where:
         return ~self.present(ctx)
 
     def present(self, ctx: CompileContext) -> Where:
-        return json_sql.array_present(self.column, self.key, ctx.dialect)
+        present: Where = json_sql.array_present(self.column, self.key, ctx.dialect)
+        return present
 
 
 @dataclass(frozen=True)
 class BooleanOperand:
-    when: Callable[[bool], Any]  # True/False -> the condition
+    when: Callable[[bool], Where]  # True/False -> the condition
 
 
 @dataclass(frozen=True)
@@ -184,11 +193,11 @@ def _equals(o: TextOperand, value: str, ctx: CompileContext) -> Where:
     return sa.func.lower(o.text) == value.lower()
 
 
-def _blank(value: Any) -> Where:
+def _blank(value: Sql) -> Where:
     return sa.or_(value.is_(None), value == "")
 
 
-def _not_blank(value: Any) -> Where:
+def _not_blank(value: Sql) -> Where:
     return sa.and_(value.is_not(None), value != "")
 
 
@@ -273,8 +282,9 @@ def _is_any_of(o: SelectOperand, values: list[str], ctx: CompileContext) -> Wher
     return o.value.in_(values)
 
 
-def _holds(o: ArrayOperand, values: list[str], ctx: CompileContext, mode: str) -> Any:
-    return json_sql.array_match(o.column, o.key, values, ctx.dialect, mode)
+def _holds(o: ArrayOperand, values: list[str], ctx: CompileContext, mode: str) -> Where:
+    holds: Where = json_sql.array_match(o.column, o.key, values, ctx.dialect, mode)
+    return holds
 
 
 def _has_any_of(o: ArrayOperand, values: list[str], ctx: CompileContext) -> Where:
@@ -289,7 +299,7 @@ def _has_none_of(o: ArrayOperand, values: list[str], ctx: CompileContext) -> Whe
     return sa.or_(~o.present(ctx), ~_holds(o, values, ctx, "any"))
 
 
-def _labelled(label_ids: list[int]) -> Any:
+def _labelled(label_ids: list[int]) -> sa.Select[int]:
     # `id IN (contacts having the labels)` rather than a correlated EXISTS: the label
     # index is read once, not probed once per contact (650 ms -> 35 ms at 1M contacts).
     return sa.select(ContactLabel.contact_id).where(ContactLabel.label_id.in_(label_ids))
@@ -316,11 +326,11 @@ def _yes_or_no(o: BooleanOperand, value: bool, ctx: CompileContext) -> Where:
     return o.when(value)
 
 
-def _is_empty(o: Any, value: None, ctx: CompileContext) -> Where:
+def _is_empty(o: Emptiable, value: None, ctx: CompileContext) -> Where:
     return o.empty(ctx)
 
 
-def _is_not_empty(o: Any, value: None, ctx: CompileContext) -> Where:
+def _is_not_empty(o: Emptiable, value: None, ctx: CompileContext) -> Where:
     return o.present(ctx)
 
 
@@ -338,7 +348,7 @@ IS_EMPTY = ("is_empty", "is empty", "none", "none", BARE, _is_empty)
 IS_NOT_EMPTY = ("is_not_empty", "is not empty", "none", "none", BARE, _is_not_empty)
 
 
-def _kind(kind: str, *rows: tuple) -> dict[str, Operator]:
+def _kind(kind: str, *rows: tuple[Any, ...]) -> dict[str, Operator]:
     return {row[0]: Operator(kind, *row) for row in rows}
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
+from sqlmodel import Session
 
 from cloodot_app.errors import FilterError
 from cloodot_app.fieldtypes import FIELD_TYPES
@@ -149,5 +150,5 @@ class CompileContext:
     now: datetime
 
     @classmethod
-    def for_session(cls, session, now: datetime | None = None) -> CompileContext:
+    def for_session(cls, session: Session, now: datetime | None = None) -> CompileContext:
         return cls(dialect=session.get_bind().dialect.name, now=now or datetime.now(UTC))

@@ -12,17 +12,16 @@ from sqlmodel import Session
 
 from cloodot_app import json_sql
 from cloodot_app.access import Identity
-from cloodot_app.errors import EditConflict, NotFound, SelectionChanged
-from cloodot_app.fieldtypes import FieldValueError, digits_only, field_type
+from cloodot_app.errors import EditConflict, FieldValueError, NotFound, SelectionChanged
+from cloodot_app.fieldtypes import digits_only, field_type
 from cloodot_app.filters import (
     CONTACT_FIELD_PREFIX,
     CompileContext,
     FieldCatalog,
     FilterError,
     FilterSpec,
-    compile_filter,
-    describe_condition,
-    validate_spec,
+    compile_spec,
+    valid_id,
 )
 from cloodot_app.models import (
     Contact,
@@ -137,12 +136,23 @@ class ContactDetails(ContactRow):
 
 @dataclass
 class ContactsView:
-    """What the All Contacts page shows for a view: the page, the quick filter in words
-    and the workspace data version the rows were read at (for Live mode)."""
+    """What the All Contacts page shows for a view: the page, the quick filter in words,
+    the applied segment's rules in words and the workspace data version the rows were read
+    at (for Live mode)."""
 
     page: Page
     chips: list[str]
     version: int
+    segment_words: str = ""
+
+
+@dataclass(frozen=True)
+class ViewFilter:
+    """A view's WHERE clause and its words, from one compile of each spec."""
+
+    where: sa.ColumnElement[bool]
+    chips: tuple[str, ...]  # the quick filter's conditions in words
+    segment_words: str  # the segment's rules in words ("" without a segment)
 
 
 # --------------------------------------------------------------------------- querying
@@ -185,10 +195,31 @@ def search_condition(term: str, ctx: CompileContext) -> sa.ColumnElement[bool]:
 
 
 def segment_spec(session: Session, workspace_id: int, segment_id: int) -> FilterSpec:
-    segment = session.get(Segment, segment_id)
+    """A segment's stored rules (raises NotFound; an id from a link may be any integer)."""
+    segment = session.get(Segment, segment_id) if valid_id(segment_id) else None
     if segment is None or segment.workspace_id != workspace_id:
         raise NotFound("That segment no longer exists.")
     return FilterSpec.parse(segment.filter_spec)
+
+
+def view_filter(
+    session: Session,
+    workspace_id: int,
+    query: ContactQuery,
+    catalog: FieldCatalog,
+    ctx: CompileContext,
+) -> ViewFilter:
+    """Workspace AND search AND segment AND quick filters, with the quick filter's chips
+    and the segment's words: each spec is validated and compiled once, so the words can
+    never disagree with the rows."""
+    quick = compile_spec(query.filter, catalog, ctx)
+    parts = [Contact.workspace_id == workspace_id, search_condition(query.search, ctx), quick.where]
+    segment_words = ""
+    if query.segment_id is not None:
+        segment = compile_spec(segment_spec(session, workspace_id, query.segment_id), catalog, ctx)
+        parts.append(segment.where)
+        segment_words = segment.words
+    return ViewFilter(sa.and_(*parts), quick.chips, segment_words)
 
 
 def contact_condition(
@@ -201,18 +232,10 @@ def contact_condition(
     """The WHERE clause of a view: workspace AND search AND segment AND quick filters."""
     catalog = catalog or field_catalog(session, workspace_id)
     ctx = ctx or CompileContext.for_session(session)
-    parts = [
-        Contact.workspace_id == workspace_id,
-        search_condition(query.search, ctx),
-        compile_filter(FilterSpec.parse(query.filter), catalog, ctx),
-    ]
-    if query.segment_id is not None:
-        spec = segment_spec(session, workspace_id, query.segment_id)
-        parts.append(compile_filter(spec, catalog, ctx))
-    return sa.and_(*parts)
+    return view_filter(session, workspace_id, query, catalog, ctx).where
 
 
-def sort_order(sort: str, descending: bool, dialect: str) -> list:
+def sort_order(sort: str, descending: bool, dialect: str) -> list[sa.UnaryExpression[Any]]:
     if sort not in SORTABLE:
         raise FilterError(f"Contacts cannot be sorted by “{sort}”.")
     column = getattr(Contact, sort)
@@ -235,9 +258,31 @@ def list_contacts(session: Session, workspace_id: int, query: ContactQuery) -> P
     """One page of rows and the total that match the view."""
     catalog = field_catalog(session, workspace_id)
     ctx = CompileContext.for_session(session)
-    where = contact_condition(session, workspace_id, query, catalog, ctx)
+    where = view_filter(session, workspace_id, query, catalog, ctx).where
+    return _page(session, workspace_id, query, where, catalog, ctx)
+
+
+def contacts_view(session: Session, workspace_id: int, query: ContactQuery) -> ContactsView:
+    """The page, its quick filter and segment in words and the data version, read together
+    (each spec compiled once for the rows and the words)."""
+    version = data_version(session, workspace_id)
+    catalog = field_catalog(session, workspace_id)
+    ctx = CompileContext.for_session(session)
+    view = view_filter(session, workspace_id, query, catalog, ctx)
+    page = _page(session, workspace_id, query, view.where, catalog, ctx)
+    return ContactsView(page, list(view.chips), version, view.segment_words)
+
+
+def _page(
+    session: Session,
+    workspace_id: int,
+    query: ContactQuery,
+    where: sa.ColumnElement[bool],
+    catalog: FieldCatalog,
+    ctx: CompileContext,
+) -> Page:
     page_size = query.page_size if query.page_size in PAGE_SIZES else PAGE_SIZES[0]
-    total = session.execute(
+    total: int = session.execute(
         sa.select(sa.func.count()).select_from(Contact).where(where)
     ).scalar_one()
     page_count = max(1, math.ceil(total / page_size))
@@ -255,15 +300,6 @@ def list_contacts(session: Session, workspace_id: int, query: ContactQuery) -> P
     )
     rows = contact_rows(session, workspace_id, contacts, catalog)
     return Page(rows=rows, total=total, page=page, page_size=page_size)
-
-
-def contacts_view(session: Session, workspace_id: int, query: ContactQuery) -> ContactsView:
-    """The page, its quick filter in words and the data version, read together."""
-    version = data_version(session, workspace_id)
-    page = list_contacts(session, workspace_id, query)
-    catalog = field_catalog(session, workspace_id)
-    spec = validate_spec(FilterSpec.parse(query.filter), catalog)
-    return ContactsView(page, [describe_condition(c, catalog) for c in spec.conditions], version)
 
 
 def get_contact(session: Session, workspace_id: int, contact_id: int) -> ContactDetails:

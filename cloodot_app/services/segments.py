@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -21,6 +22,7 @@ from cloodot_app.filters import (
 )
 from cloodot_app.filters.values import is_text
 from cloodot_app.models import Contact, Segment, utcnow
+from cloodot_app.services.contact_rows import ContactRow
 from cloodot_app.services.workspaces import field_catalog
 
 # Radix colour names (the UI's palette); a new segment takes the next one in turn.
@@ -44,19 +46,73 @@ SEGMENT_COLORS = (
 logger = logging.getLogger(__name__)
 
 
-def list_segments(session: Session, workspace_id: int) -> list[dict[str, Any]]:
-    """Every segment, with its rules in words, or why it is broken."""
+# What a segment whose rules the database refuses to run says (its count is None).
+CANNOT_RUN = "These rules cannot be run on the stored data; edit them."
+
+
+@dataclass
+class SegmentSummary:
+    """A saved segment as every list shows it (the Segments page, the segment selector and
+    banner of All Contacts, the segment editor). Plain data: states keep it as it is."""
+
+    id: int = 0
+    name: str = ""
+    description: str = ""
+    color: str = "blue"
+    rules: str = ""  # the rules in words ("" when broken)
+    problem: str = ""  # why the rules cannot be used ("" when they can)
+    filter_spec: dict[str, Any] = field(default_factory=dict)  # as stored (if an object)
+    position: int = 0
+    on_board: bool = True
+    updated_at: str = ""  # ISO-8601
+    count: int | None = None  # contacts matching; None when not counted or broken
+
+
+class SegmentPreview(NamedTuple):
+    """The segment editor's live preview: how many match, and the first few."""
+
+    total: int
+    rows: list[ContactRow]
+
+
+def list_segments(session: Session, workspace_id: int) -> list[SegmentSummary]:
+    """Every segment in list order, with its rules in words, or why it is broken."""
     catalog = field_catalog(session, workspace_id)
     ctx = CompileContext.for_session(session)
-    segments = session.execute(
-        sa.select(Segment)
-        .where(Segment.workspace_id == workspace_id)
-        .order_by(Segment.position, Segment.id)
-    ).scalars()
-    return [_segment_dict(segment, catalog, ctx) for segment in segments]
+    return [_summary(segment, catalog, ctx) for segment in _ordered(session, workspace_id)]
 
 
-def _segment_dict(segment: Segment, catalog: FieldCatalog, ctx: CompileContext) -> dict[str, Any]:
+def segments_with_counts(session: Session, workspace_id: int) -> list[SegmentSummary]:
+    """The Segments page: every segment with how many contacts it matches (one read of the
+    contacts for all of them). A segment the database refuses to run is broken too."""
+    segments = list_segments(session, workspace_id)
+    counts = segment_counts(session, workspace_id)
+    for segment in segments:
+        segment.count = counts.get(segment.id)
+        if segment.count is None and not segment.problem:
+            segment.problem, segment.rules = CANNOT_RUN, ""
+    return segments
+
+
+def get_segment(session: Session, workspace_id: int, segment_id: int) -> SegmentSummary:
+    """One segment as the lists show it (raises NotFound)."""
+    segment = _owned_segment(session, workspace_id, segment_id)
+    return _summary(
+        segment, field_catalog(session, workspace_id), CompileContext.for_session(session)
+    )
+
+
+def _ordered(session: Session, workspace_id: int) -> list[Segment]:
+    return list(
+        session.execute(
+            sa.select(Segment)
+            .where(Segment.workspace_id == workspace_id)
+            .order_by(Segment.position, Segment.id)
+        ).scalars()
+    )
+
+
+def _summary(segment: Segment, catalog: FieldCatalog, ctx: CompileContext) -> SegmentSummary:
     # Compiled against today's fields and labels: a rule naming a deleted one, or a stored
     # rule that cannot run at all, is reported (problem) rather than silently matching
     # everything or nothing, or taking the whole list down.
@@ -65,18 +121,20 @@ def _segment_dict(segment: Segment, catalog: FieldCatalog, ctx: CompileContext) 
         words = compile_spec(segment.filter_spec, catalog, ctx).words
     except FilterError as error:
         problem = str(error)
-    return {
-        "id": segment.id,
-        "name": segment.name,
-        "description": segment.description,
-        "color": segment.color,
-        "filter_spec": segment.filter_spec,
-        "rules": words,
-        "problem": problem,
-        "position": segment.position,
-        "on_board": segment.on_board,
-        "updated_at": segment.updated_at.isoformat() if segment.updated_at else "",
-    }
+    return SegmentSummary(
+        id=segment.id or 0,
+        name=segment.name,
+        description=segment.description,
+        color=segment.color,
+        rules=words,
+        problem=problem,
+        # A stored spec that is not even an object (hostile or corrupt) is shown as empty:
+        # its problem says why.
+        filter_spec=segment.filter_spec if isinstance(segment.filter_spec, dict) else {},
+        position=segment.position,
+        on_board=segment.on_board,
+        updated_at=segment.updated_at.isoformat() if segment.updated_at else "",
+    )
 
 
 def segment_count(session: Session, workspace_id: int, segment_id: int) -> int:
@@ -90,17 +148,15 @@ def segment_counts(session: Session, workspace_id: int) -> dict[int, int | None]
     that the database refuses to run: that segment only, never the whole list)."""
     catalog = field_catalog(session, workspace_id)
     ctx = CompileContext.for_session(session)
-    conditions, counts = {}, {}
-    segments = (
-        session.execute(sa.select(Segment).where(Segment.workspace_id == workspace_id))
-        .scalars()
-        .all()
-    )
-    for segment in segments:
+    conditions: dict[int, sa.ColumnElement[bool]] = {}
+    counts: dict[int, int | None] = {}
+    segments = session.execute(sa.select(Segment).where(Segment.workspace_id == workspace_id))
+    for segment in segments.scalars():
+        segment_id = segment.id or 0
         try:
-            conditions[segment.id] = compile_spec(segment.filter_spec, catalog, ctx).where
+            conditions[segment_id] = compile_spec(segment.filter_spec, catalog, ctx).where
         except FilterError:
-            counts[segment.id] = None
+            counts[segment_id] = None
     if not conditions:
         return counts
     try:
@@ -144,7 +200,7 @@ def one_segment_query(session: Session) -> Iterator[None]:
         if nested is not None:
             nested.rollback()
         logger.warning("a segment's query failed: %s", error.orig)
-        raise FilterError("These rules cannot be run on the stored data; edit them.") from None
+        raise FilterError(CANNOT_RUN) from None
     else:
         if nested is not None:
             nested.commit()
@@ -175,7 +231,9 @@ def _clean_name(session: Session, workspace_id: int, name: str, except_id: int |
     return name
 
 
-def _clean_spec(session: Session, workspace_id: int, spec: FilterSpec | dict) -> dict[str, Any]:
+def _clean_spec(
+    session: Session, workspace_id: int, spec: FilterSpec | dict[str, Any]
+) -> dict[str, Any]:
     """The spec as it is stored: compiled against today's fields first, so that what is
     saved is known to run."""
     catalog = field_catalog(session, workspace_id)
@@ -202,7 +260,7 @@ def create_segment(
     session: Session,
     workspace_id: int,
     name: str,
-    spec: FilterSpec | dict,
+    spec: FilterSpec | dict[str, Any],
     description: str = "",
     color: str | None = None,
 ) -> Segment:
@@ -234,7 +292,7 @@ def update_segment(
     workspace_id: int,
     segment_id: int,
     name: str,
-    spec: FilterSpec | dict,
+    spec: FilterSpec | dict[str, Any],
     description: str = "",
     color: str | None = None,
 ) -> Segment:
@@ -296,13 +354,7 @@ def delete_segment(session: Session, workspace_id: int, segment_id: int) -> None
 
 def move_segment(session: Session, workspace_id: int, segment_id: int, offset: int) -> None:
     """Move a segment up (-1) or down (+1) in the list and on the Leads board."""
-    ordered = list(
-        session.execute(
-            sa.select(Segment)
-            .where(Segment.workspace_id == workspace_id)
-            .order_by(Segment.position, Segment.id)
-        ).scalars()
-    )
+    ordered = _ordered(session, workspace_id)
     index = next((i for i, s in enumerate(ordered) if s.id == segment_id), None)
     if index is None:
         raise NotFound("That segment no longer exists.")
@@ -322,20 +374,15 @@ def set_on_board(session: Session, workspace_id: int, segment_id: int, on_board:
 
 
 def _renumber(session: Session, workspace_id: int) -> None:
-    ordered = session.execute(
-        sa.select(Segment)
-        .where(Segment.workspace_id == workspace_id)
-        .order_by(Segment.position, Segment.id)
-    ).scalars()
-    for position, segment in enumerate(ordered):
+    for position, segment in enumerate(_ordered(session, workspace_id)):
         segment.position = position
         session.add(segment)
     session.flush()
 
 
 def preview_spec(
-    session: Session, workspace_id: int, spec: FilterSpec | dict, limit: int = 5
-) -> tuple[int, list[dict[str, Any]]]:
+    session: Session, workspace_id: int, spec: FilterSpec | dict[str, Any], limit: int = 5
+) -> SegmentPreview:
     """The live preview while a segment is edited: how many match, and the first few."""
     from cloodot_app.services.contacts import PAGE_SIZES, ContactQuery, list_contacts
 
@@ -348,4 +395,4 @@ def preview_spec(
             filter=FilterSpec.parse(spec), sort="last_interaction_at", page_size=page_size, page=1
         ),
     )
-    return page.total, page.rows[:limit]
+    return SegmentPreview(page.total, page.rows[:limit])

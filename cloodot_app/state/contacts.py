@@ -17,18 +17,10 @@ from cloodot_app.services import contacts as contacts_service
 from cloodot_app.services import segments as segments_service
 from cloodot_app.services.contact_rows import ContactRow
 from cloodot_app.services.contacts import ContactQuery
+from cloodot_app.services.segments import SegmentSummary
 from cloodot_app.state.access import in_workspace, requires
 
 logger = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass
-class SegmentChoice:
-    id: int = 0
-    name: str = ""
-    color: str = "blue"
-    rules: str = ""
-    problem: str = ""
 
 
 def _page_items(page: int, page_count: int) -> list[str]:
@@ -69,15 +61,17 @@ class ContactsState(rx.State):
     filter_spec: dict[str, Any] = {"match": "all", "conditions": []}
     filter_chips: list[str] = []
     segment_id: int = 0  # 0: no segment
-    segments: list[SegmentChoice] = []
+    # The applied segment's rules in words, from the compile that read the rows (banner).
+    segment_rules: str = ""
+    segments: list[SegmentSummary] = []
     # What could not be used of the link that opened this view ("" when all of it was).
     link_problem: str = ""
     # Backend-only: the workspace data version the rows were read at (for Live mode).
     _version: int = 0
 
     @rx.var
-    def active_segment(self) -> SegmentChoice:
-        return next((s for s in self.segments if s.id == self.segment_id), SegmentChoice())
+    def active_segment(self) -> SegmentSummary:
+        return next((s for s in self.segments if s.id == self.segment_id), SegmentSummary())
 
     @rx.var
     def has_filters(self) -> bool:
@@ -124,11 +118,7 @@ class ContactsState(rx.State):
 
     @requires(Capability.VIEW)
     async def load_segments(self):
-        segments = await in_workspace(segments_service.list_segments)
-        self.segments = [
-            SegmentChoice(**{k: s[k] for k in ("id", "name", "color", "rules", "problem")})
-            for s in segments
-        ]
+        self.segments = await in_workspace(segments_service.list_segments)
 
     async def _refresh(self) -> None:
         """Re-read the current page in place (Live mode): page and selection are kept."""
@@ -153,7 +143,7 @@ class ContactsState(rx.State):
             self.error, self.loading = str(error), False
             return
         self._show(view)
-        self.filter_chips = view.chips
+        self.filter_chips, self.segment_rules = view.chips, view.segment_words
         self.error, self.loading = "", False
         return rx.call_script(f"window.history.replaceState(null, '', {json.dumps(self._url())})")
 

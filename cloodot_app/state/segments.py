@@ -2,52 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
-
 import reflex as rx
 
 from cloodot_app.access import Capability
 from cloodot_app.errors import UserError
 from cloodot_app.services import segments as segments_service
 from cloodot_app.services.contact_rows import ContactRow
+from cloodot_app.services.segments import SegmentSummary
 from cloodot_app.state.access import in_workspace, requires
 from cloodot_app.state.condition_builder import ConditionBuilderMixin
 
 
-@dataclasses.dataclass
-class SegmentItem:
-    id: int = 0
-    name: str = ""
-    description: str = ""
-    color: str = "blue"
-    rules: str = ""
-    problem: str = ""
-    count: int = 0
-    updated_at: str = ""
-    on_board: bool = True
-
-
-def _segments_with_counts(session, workspace_id) -> list[SegmentItem]:
-    counts = segments_service.segment_counts(session, workspace_id)
-    return [
-        SegmentItem(
-            id=s["id"],
-            name=s["name"],
-            description=s["description"],
-            color=s["color"],
-            rules=s["rules"],
-            problem=s["problem"],
-            count=counts.get(s["id"]) or 0,
-            updated_at=s["updated_at"],
-            on_board=s["on_board"],
-        )
-        for s in segments_service.list_segments(session, workspace_id)
-    ]
-
-
 class SegmentsState(rx.State):
-    segments: list[SegmentItem] = []
+    segments: list[SegmentSummary] = []
     loading: bool = True
     delete_id: int = 0
     delete_name: str = ""
@@ -55,7 +22,7 @@ class SegmentsState(rx.State):
 
     @requires(Capability.VIEW)
     async def load(self):
-        self.segments = await in_workspace(_segments_with_counts)
+        self.segments = await in_workspace(segments_service.segments_with_counts)
         self.loading = False
 
     @requires(Capability.MANAGE_SEGMENTS)
@@ -131,15 +98,15 @@ class SegmentEditorState(ConditionBuilderMixin, rx.State):
 
     @requires(Capability.MANAGE_SEGMENTS)
     async def open_edit(self, segment_id: int):
-        segments = await in_workspace(segments_service.list_segments)
-        segment = next((s for s in segments if s["id"] == segment_id), None)
-        if segment is None:
-            return rx.toast.error("That segment no longer exists.")
-        await self._load_drafts(segment["filter_spec"])
+        try:
+            segment = await in_workspace(segments_service.get_segment, segment_id)
+        except UserError as error:
+            return rx.toast.error(str(error))
+        await self._load_drafts(segment.filter_spec)
         self.segment_id = segment_id
-        self.name, self.description = segment["name"], segment["description"]
-        self.color = segment["color"]
-        self.error = segment["problem"]
+        self.name, self.description = segment.name, segment.description
+        self.color = segment.color
+        self.error = segment.problem
         self.is_open = True
         return SegmentEditorState.refresh_preview
 
@@ -164,17 +131,17 @@ class SegmentEditorState(ConditionBuilderMixin, rx.State):
     async def refresh_preview(self):
         spec = self._draft_spec()
         try:
-            count, rows = await in_workspace(segments_service.preview_spec, spec)
+            preview = await in_workspace(segments_service.preview_spec, spec)
         except UserError as error:
             # Incomplete conditions are normal while typing: say why there is no preview.
             self.preview_problem, self.preview_count, self.preview_contacts = str(error), 0, []
             return
-        self.preview_problem, self.preview_count = "", count
-        self.preview_contacts = rows
+        self.preview_problem, self.preview_count = "", preview.total
+        self.preview_contacts = preview.rows
 
     @requires(Capability.MANAGE_SEGMENTS)
     async def save(self):
-        spec: dict[str, Any] = self._draft_spec()
+        spec = self._draft_spec()
         name, description, color = self.name, self.description, self.color
         segment_id = self.segment_id
         try:

@@ -242,7 +242,7 @@ def track(calls: list[tuple[int, int]]):
 
 
 def problems(session: Session, ws: int) -> dict[str, str]:
-    return {s["name"]: s["problem"] for s in list_segments(session, ws)}
+    return {s.name: s.problem for s in list_segments(session, ws)}
 
 
 def definition(session: Session, field_id: int) -> CustomFieldDefinition:
@@ -745,7 +745,7 @@ def test_renamed_options_carry_their_values(session, world):
 
 def test_text_to_number_is_refused_then_applied(session, world, monkeypatch):
     # One row per chunk: the refusal comes after a convertible row was read.
-    monkeypatch.setattr(custom_fields, "CHUNK_SIZE", 1)
+    monkeypatch.setattr(custom_fields.stored_values, "CHUNK_SIZE", 1)
     score = world.fields["score"]
     before = data_version(session, world.ws)
     preview = {"convertible": 1, "invalid": 2, "examples": ["abc", "n/a"]}
@@ -1051,3 +1051,53 @@ def test_another_workspaces_field_is_not_found_by_any_function(session, world):
     assert contact_values(session)["Mara"] == MARA
     assert (data_version(session, world.ws), data_version(session, world.other_ws)) == before
     assert foreign not in {r.id for r in list_fields(session, world.ws, "contact")}
+
+
+# --------------------------------------------------------------------------- the package
+
+PUBLIC_NAMES = [
+    "CHUNK_SIZE",
+    "ENTITIES",
+    "EXAMPLES",
+    "FIELD_LABEL_MAX_LENGTH",
+    "FIELD_TYPES",
+    "KEY_MAX_LENGTH",
+    "KEY_PATTERN",
+    "MAX_OPTIONS",
+    "OPTION_MAX_LENGTH",
+    "FieldDefinitionError",
+    "FieldDefinitionSummary",
+    "FieldSummary",
+    "FieldUsage",
+    "FieldValueError",
+    "NotFound",
+    "Progress",
+    "change_field_type",
+    "create_field",
+    "delete_field",
+    "field_definitions",
+    "field_usage",
+    "list_fields",
+    "move_field",
+    "preview_type_change",
+    "save_field",
+    "slugify",
+    "unique_key",
+    "update_field",
+]
+
+
+def test_the_package_keeps_every_name_the_module_had():
+    """`fields_service.X` works for every public X of the module it was split from."""
+    missing = [name for name in PUBLIC_NAMES if not hasattr(custom_fields, name)]
+    assert missing == []
+    assert set(PUBLIC_NAMES) <= set(custom_fields.__all__)
+
+
+def test_no_module_of_the_package_is_over_300_lines():
+    from pathlib import Path
+
+    folder = Path(custom_fields.__file__).parent
+    sizes = {path.name: len(path.read_text().splitlines()) for path in folder.glob("*.py")}
+    assert len(sizes) >= 5
+    assert {name: lines for name, lines in sizes.items() if lines > 300} == {}

@@ -415,14 +415,14 @@ def test_delete_label_removes_links_and_breaks_its_segments(session, world):
     assert [row.name for row in list_labels(session, world.ws)] == ["beta testers", "Lead"]
     # Segments are not edited; the ones that used it say why they are broken.
     assert dict(session.execute(sa.select(Segment.name, Segment.filter_spec)).all()) == stored_specs
-    problems = {s["name"]: s["problem"] for s in list_segments(session, world.ws)}
+    problems = {s.name: s.problem for s in list_segments(session, world.ws)}
     assert problems == {
         "VIPs": f"Condition 1: A label used here (#{vip}) has been deleted.",
         "VIP leads": f"Condition 1: A label used here (#{vip}) has been deleted.",
         "Not leads": "",
         "WhatsApp": "",
     }
-    assert [s["problem"] for s in list_segments(session, world.other_ws)] == [""]
+    assert [s.problem for s in list_segments(session, world.other_ws)] == [""]
 
 
 def test_delete_an_unused_label(session, world):

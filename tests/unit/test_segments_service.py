@@ -45,7 +45,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from cloodot_app.filters import FilterError, FilterSpec
+from cloodot_app.filters import CompileContext, FieldCatalog, FilterError, FilterSpec, compile_spec
 from cloodot_app.models import (
     Contact,
     ContactLabel,
@@ -54,22 +54,32 @@ from cloodot_app.models import (
     Label,
     Segment,
 )
-from cloodot_app.services.contacts import ContactQuery, NotFound, count_contacts, list_contacts
+from cloodot_app.services.contacts import (
+    ContactQuery,
+    NotFound,
+    contacts_view,
+    count_contacts,
+    list_contacts,
+)
 from cloodot_app.services.leads import board_segments
 from cloodot_app.services.segments import (
     SEGMENT_COLORS,
+    SegmentPreview,
+    SegmentSummary,
     create_segment,
     delete_segment,
     duplicate_segment,
+    get_segment,
     list_segments,
     move_segment,
     preview_spec,
     segment_counts,
     segment_usage,
+    segments_with_counts,
     set_on_board,
     update_segment,
 )
-from cloodot_app.services.workspaces import ensure_workspace
+from cloodot_app.services.workspaces import ensure_workspace, field_catalog
 
 # SQLAlchemy's deprecations become errors in its next release: fail on them now.
 pytestmark = pytest.mark.filterwarnings("error::sqlalchemy.exc.SADeprecationWarning")
@@ -231,7 +241,7 @@ COUNTS = {
 
 
 def listed(session: Session, ws: int) -> list[str]:
-    return [segment["name"] for segment in list_segments(session, ws)]
+    return [segment.name for segment in list_segments(session, ws)]
 
 
 def counts_by_name(session: Session, world: World) -> dict[str, int | None]:
@@ -278,16 +288,16 @@ def reads_contacts(statement: str) -> bool:
 
 def test_list_segments_in_position_order_with_rules_in_words(session, world):
     segments = list_segments(session, world.ws)
-    assert [s["name"] for s in segments] == ORDER
-    assert [s["position"] for s in segments] == list(range(8))
-    assert {s["name"]: s["rules"] for s in segments} == RULES
-    assert all(s["problem"] == "" for s in segments)
-    assert all(s["on_board"] is True for s in segments)
+    assert [s.name for s in segments] == ORDER
+    assert [s.position for s in segments] == list(range(8))
+    assert {s.name: s.rules for s in segments} == RULES
+    assert all(s.problem == "" for s in segments)
+    assert all(s.on_board is True for s in segments)
     first = segments[0]
-    assert first["id"] == world.segments["VIP"]
-    assert first["filter_spec"] == spec(c("label", "has_any_of", [world.labels["VIP"]]))
-    assert first["color"] == SEGMENT_COLORS[0] and first["description"] == ""
-    assert datetime.fromisoformat(first["updated_at"]).tzinfo is not None
+    assert first.id == world.segments["VIP"]
+    assert first.filter_spec == spec(c("label", "has_any_of", [world.labels["VIP"]]))
+    assert first.color == SEGMENT_COLORS[0] and first.description == ""
+    assert datetime.fromisoformat(first.updated_at).tzinfo is not None
     # globex sees only its own two.
     assert listed(session, world.other_ws) == ["VIP", "WhatsApp"]
 
@@ -317,7 +327,7 @@ def test_deleted_label_is_a_problem_not_a_silent_match(session, world):
     session.execute(sa.delete(Label).where(Label.id == vip))
     session.commit()
 
-    segments = {s["name"]: s for s in list_segments(session, world.ws)}
+    segments = {s.name: s for s in list_segments(session, world.ws)}
     deleted = f"A label used here (#{vip}) has been deleted."
     expected_problems = {
         "VIP": f"Condition 1: {deleted}",
@@ -325,10 +335,10 @@ def test_deleted_label_is_a_problem_not_a_silent_match(session, world):
         "VIP or WhatsApp": f"Condition 1: {deleted}",
         "Unlabelled": f"Condition 1: {deleted}",
     }
-    assert {n: s["problem"] for n, s in segments.items() if s["problem"]} == expected_problems
+    assert {n: s.problem for n, s in segments.items() if s.problem} == expected_problems
     for name in expected_problems:
-        assert segments[name]["rules"] == ""
-    assert segments["WhatsApp"]["rules"] == "Channel is whatsapp"
+        assert segments[name].rules == ""
+    assert segments["WhatsApp"].rules == "Channel is whatsapp"
     # Neither "everyone" (the broken condition dropped) nor 0 (nothing has the label):
     # no count at all. "VIP or WhatsApp" would silently read as "WhatsApp" (2).
     assert counts_by_name(session, world) == {
@@ -346,7 +356,7 @@ def test_deleted_label_is_a_problem_not_a_silent_match(session, world):
         world.other_segments["VIP"]: 1,
         world.other_segments["WhatsApp"]: 2,
     }
-    assert all(s["problem"] == "" for s in list_segments(session, world.other_ws))
+    assert all(s.problem == "" for s in list_segments(session, world.other_ws))
 
 
 def test_deleted_custom_field_definitions_are_problems(session, world):
@@ -355,15 +365,15 @@ def test_deleted_custom_field_definitions_are_problems(session, world):
     )
     session.commit()
 
-    segments = {s["name"]: s for s in list_segments(session, world.ws)}
-    assert {n: s["problem"] for n, s in segments.items() if s["problem"]} == {
+    segments = {s.name: s for s in list_segments(session, world.ws)}
+    assert {n: s.problem for n, s in segments.items() if s.problem} == {
         "Paying": "Condition 1: The field “plan” no longer exists.",
         "Billing talks": "Condition 1: The field “topic” no longer exists.",
     }
-    assert segments["Paying"]["rules"] == segments["Billing talks"]["rules"] == ""
+    assert segments["Paying"].rules == segments["Billing talks"].rules == ""
     assert counts_by_name(session, world) == {**COUNTS, "Paying": None, "Billing talks": None}
     # globex still has its own plan and topic fields.
-    assert all(s["problem"] == "" for s in list_segments(session, world.other_ws))
+    assert all(s.problem == "" for s in list_segments(session, world.other_ws))
 
 
 def test_a_label_of_another_workspace_is_a_problem(session, world):
@@ -379,10 +389,10 @@ def test_a_label_of_another_workspace_is_a_problem(session, world):
         )
     )
     session.commit()
-    (broken,) = [s for s in list_segments(session, world.ws) if s["problem"]]
-    assert broken["name"] == "Foreign VIP"
-    assert broken["problem"] == f"Condition 1: A label used here (#{foreign}) has been deleted."
-    assert segment_counts(session, world.ws)[broken["id"]] is None
+    (broken,) = [s for s in list_segments(session, world.ws) if s.problem]
+    assert broken.name == "Foreign VIP"
+    assert broken.problem == f"Condition 1: A label used here (#{foreign}) has been deleted."
+    assert segment_counts(session, world.ws)[broken.id] is None
 
 
 # --------------------------------------------------------------------------- counts
@@ -660,7 +670,7 @@ def test_update_segment(session, world):
     assert row.updated_at > T0
     assert abs(row.updated_at - datetime.now(UTC)) < timedelta(minutes=1)
     listed_row = list_segments(session, world.ws)[0]
-    assert (listed_row["name"], listed_row["rules"]) == ("Very important", "Label has any of Lead")
+    assert (listed_row.name, listed_row.rules) == ("Very important", "Label has any of Lead")
     assert segment_counts(session, world.ws)[segment_id] == 2  # Ben, Cat
 
     update_segment(
@@ -763,7 +773,7 @@ def test_an_update_revalidates_against_todays_labels(session, world):
     # Fixing the rule saves it, and the problem is gone.
     update_segment(session, world.ws, segment_id, "VIP", spec(c("name", "contains", "a")))
     session.commit()
-    assert list_segments(session, world.ws)[0]["problem"] == ""
+    assert list_segments(session, world.ws)[0].problem == ""
 
 
 # --------------------------------------------------------------------------- duplicating
@@ -846,8 +856,8 @@ def test_delete_segment_renumbers_positions(session, world):
     delete_segment(session, world.ws, world.segments["VIP on WhatsApp"])
     session.commit()
     segments = list_segments(session, world.ws)
-    assert [s["name"] for s in segments] == [n for n in ORDER if n != "VIP on WhatsApp"]
-    assert [s["position"] for s in segments] == list(range(7))
+    assert [s.name for s in segments] == [n for n in ORDER if n != "VIP on WhatsApp"]
+    assert [s.position for s in segments] == list(range(7))
     assert session.get(Segment, world.segments["VIP on WhatsApp"]) is None
     # The next one goes last; deleting the first and the last renumbers too.
     assert create_segment(session, world.ws, "New", spec(c("name", "contains", "a"))).position == 7
@@ -855,7 +865,7 @@ def test_delete_segment_renumbers_positions(session, world):
     delete_segment(session, world.ws, world.segments["Nobody"])
     session.commit()
     segments = list_segments(session, world.ws)
-    assert [s["name"] for s in segments] == [
+    assert [s.name for s in segments] == [
         "WhatsApp",
         "VIP or WhatsApp",
         "Paying",
@@ -863,7 +873,7 @@ def test_delete_segment_renumbers_positions(session, world):
         "Unlabelled",
         "New",
     ]
-    assert [s["position"] for s in segments] == list(range(6))
+    assert [s.position for s in segments] == list(range(6))
     # Contacts are rules' subjects, not members: none is deleted.
     assert session.execute(sa.select(sa.func.count()).select_from(Contact)).scalar_one() == 7
 
@@ -891,8 +901,8 @@ def abcd(session: Session, make_workspace) -> tuple[int, dict[str, int]]:
 
 def order(session: Session, ws: int) -> str:
     segments = list_segments(session, ws)
-    assert [s["position"] for s in segments] == list(range(len(segments)))
-    return "".join(s["name"] for s in segments)
+    assert [s.position for s in segments] == list(range(len(segments)))
+    return "".join(s.name for s in segments)
 
 
 MOVES = [
@@ -934,7 +944,7 @@ def test_move_renumbers_gaps_and_ties(session, abcd):
     for name, position in {"A": 5, "B": 5, "C": 0, "D": 9}.items():
         session.get(Segment, ids[name]).position = position
     session.commit()
-    assert "".join(s["name"] for s in list_segments(session, ws)) == "CABD"
+    assert "".join(s.name for s in list_segments(session, ws)) == "CABD"
     move_segment(session, ws, ids["D"], -1)
     session.commit()
     assert order(session, ws) == "CADB"
@@ -962,7 +972,7 @@ def test_set_on_board_and_usage(session, world):
     set_on_board(session, world.ws, vip, False)
     session.commit()
     assert stored(session, vip).on_board is False
-    assert list_segments(session, world.ws)[0]["on_board"] is False
+    assert list_segments(session, world.ws)[0].on_board is False
     assert segment_usage(session, world.ws, vip) == [views_line]
     assert "VIP" not in [s.name for s in board_segments(session, world.ws)]
 
@@ -1084,10 +1094,10 @@ def hostile(session: Session, world: World) -> dict[str, int]:
 
 
 def test_hostile_rules_are_problems_of_their_segment_only(session, world, hostile):
-    segments = {s["name"]: s for s in list_segments(session, world.ws)}
+    segments = {s.name: s for s in list_segments(session, world.ws)}
     assert list(segments) == ORDER + list(HOSTILE_RULES)
-    assert {name: segments[name]["rules"] for name in ORDER} == RULES
-    problems = {name: segments[name]["problem"] for name in HOSTILE_RULES}
+    assert {name: segments[name].rules for name in ORDER} == RULES
+    problems = {name: segments[name].problem for name in HOSTILE_RULES}
     assert problems["After the end of time"] == (
         "Condition 1: “Created at” needs a date between 1900-01-01 and 2999-12-31, not 9999-12-31."
     )
@@ -1098,7 +1108,7 @@ def test_hostile_rules_are_problems_of_their_segment_only(session, world, hostil
     assert problems["Unreadable"].startswith("This filter cannot be read: ")
     for name, problem in problems.items():
         assert problem and len(problem) < 200, name
-        assert segments[name]["rules"] == ""
+        assert segments[name].rules == ""
         assert "Error" not in problem and "\x00" not in problem
     # Counts: the good segments are counted, each hostile one is None.
     counts = segment_counts(session, world.ws)
@@ -1116,9 +1126,9 @@ def test_a_hostile_segment_is_an_error_not_a_crash_and_can_be_mended(session, wo
         session.rollback()
         update_segment(session, world.ws, segment_id, name, whatsapp)
         session.commit()
-    segments = {s["name"]: s for s in list_segments(session, world.ws)}
+    segments = {s.name: s for s in list_segments(session, world.ws)}
     for name, segment_id in hostile.items():
-        assert (segments[name]["problem"], segments[name]["rules"]) == ("", RULES["WhatsApp"])
+        assert (segments[name].problem, segments[name].rules) == ("", RULES["WhatsApp"])
         assert stored(session, segment_id).filter_spec == whatsapp
     counts = segment_counts(session, world.ws)
     assert {counts[segment_id] for segment_id in hostile.values()} == {COUNTS["WhatsApp"]}
@@ -1218,3 +1228,125 @@ def test_a_segment_the_database_refuses_is_counted_as_broken(session, world, mon
     # The transaction is still usable.
     assert listed(session, world.ws) == ORDER
     assert count_contacts(session, world.ws, ContactQuery()) == 5
+
+
+# --------------------------------------------------------------------------- typed rows
+
+
+def test_the_segments_page_rows_carry_their_counts(session, world):
+    rows = segments_with_counts(session, world.ws)
+    assert all(isinstance(row, SegmentSummary) for row in rows)
+    assert [row.name for row in rows] == ORDER
+    assert {row.name: row.count for row in rows} == COUNTS
+    assert {row.name: row.rules for row in rows} == RULES
+    # The same rows as the list, plus the counts.
+    listed_rows = list_segments(session, world.ws)
+    assert [dataclasses.replace(row, count=None) for row in rows] == listed_rows
+    assert all(row.count is None for row in listed_rows)
+    assert [row.name for row in segments_with_counts(session, world.other_ws)] == [
+        "VIP",
+        "WhatsApp",
+    ]
+
+
+def test_a_broken_segment_has_no_count_on_the_segments_page(session, world, hostile):
+    rows = {row.name: row for row in segments_with_counts(session, world.ws)}
+    assert {name: rows[name].count for name in ORDER} == COUNTS
+    for name in HOSTILE_RULES:
+        assert rows[name].count is None and rows[name].problem, name
+        assert rows[name].rules == ""
+    # A spec that is not even an object is shown as empty rules (its problem says why).
+    assert rows["Not even a dict"].filter_spec == {}
+
+
+def test_a_segment_the_database_refuses_says_so_on_the_segments_page(session, world, monkeypatch):
+    import cloodot_app.services.segments as segments_service
+
+    real = segments_service.compile_spec
+
+    def compile_spec(rules, catalog, ctx):
+        compiled = real(rules, catalog, ctx)
+        if compiled.words == RULES["Nobody"]:
+            return dataclasses.replace(compiled, where=sa.func.no_such_function(Contact.id) == 1)
+        return compiled
+
+    monkeypatch.setattr(segments_service, "compile_spec", compile_spec)
+    rows = {row.name: row for row in segments_with_counts(session, world.ws)}
+    assert (rows["Nobody"].count, rows["Nobody"].problem, rows["Nobody"].rules) == (
+        None,
+        "These rules cannot be run on the stored data; edit them.",
+        "",
+    )
+    assert {name: rows[name].count for name in ORDER if name != "Nobody"} == {
+        name: count for name, count in COUNTS.items() if name != "Nobody"
+    }
+
+
+def test_get_segment_is_the_listed_row(session, world):
+    listed_rows = {row.id: row for row in list_segments(session, world.ws)}
+    for segment_id in world.segments.values():
+        assert get_segment(session, world.ws, segment_id) == listed_rows[segment_id]
+    for segment_id in (world.other_segments["VIP"], 999_999, 0, -1, 2**63, 2**70, True):
+        with pytest.raises(NotFound, match="That segment no longer exists."):
+            get_segment(session, world.ws, segment_id)
+
+
+def test_preview_is_a_typed_pair(session, world):
+    preview = preview_spec(session, world.ws, spec(c("channel", "is", "whatsapp")))
+    assert isinstance(preview, SegmentPreview)
+    assert preview.total == 2
+    assert [row.name for row in preview.rows] == ["Ann Archer", "Cat Chen"]
+
+
+# --------------------------------------------------------------------------- the contacts view
+
+
+def field_lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every field a condition names as it is looked up in a catalog: validating,
+    compiling or describing a spec each look up every condition's field."""
+    looked_up: list[str] = []
+    real = FieldCatalog.get
+
+    def get(self, key):
+        looked_up.append(key)
+        return real(self, key)
+
+    monkeypatch.setattr(FieldCatalog, "get", get)
+    return looked_up
+
+
+def test_the_contacts_view_compiles_each_spec_once(session, world, monkeypatch):
+    quick = FilterSpec.parse(spec(c("name", "contains", "a"), c("cf.plan", "is_any_of", ["Pro"])))
+    query = ContactQuery(filter=quick, segment_id=world.segments["VIP"])
+    catalog = field_catalog(session, world.ws)
+    ctx = CompileContext.for_session(session)
+    looked_up = field_lookups(monkeypatch)
+    # The work of compiling each spec once ...
+    compile_spec(quick, catalog, ctx)
+    compile_spec(stored(session, world.segments["VIP"]).filter_spec, catalog, ctx)
+    once = len(looked_up)
+    looked_up.clear()
+    # ... is all the view does with them (no second validation or description).
+    view = contacts_view(session, world.ws, query)
+    assert len(looked_up) == once
+    assert view.chips == ["Name contains a", "Plan is any of Pro"]
+    assert view.segment_words == RULES["VIP"]
+    assert view.page.total == count_contacts(session, world.ws, query)
+    looked_up.clear()
+    view = contacts_view(session, world.ws, ContactQuery())
+    assert looked_up == []
+    assert (view.chips, view.segment_words, view.page.total) == ([], "", 5)
+
+
+def test_the_contacts_view_of_each_segment_has_its_words_and_count(session, world):
+    for name, segment_id in world.segments.items():
+        view = contacts_view(session, world.ws, ContactQuery(segment_id=segment_id))
+        assert (view.segment_words, view.page.total) == (RULES[name], COUNTS[name]), name
+
+
+@pytest.mark.parametrize("segment_id", [0, -1, 2**63, 2**70, True])
+def test_a_segment_id_out_of_range_in_a_view_is_not_found(session, world, segment_id):
+    with pytest.raises(NotFound, match="That segment no longer exists."):
+        contacts_view(session, world.ws, ContactQuery(segment_id=segment_id))
+    with pytest.raises(NotFound, match="That segment no longer exists."):
+        list_contacts(session, world.ws, ContactQuery(segment_id=segment_id))
