@@ -129,7 +129,7 @@ def test_the_demo_buttons_sign_in_as_each_role_and_sign_out_ends_the_session(
         expect(nav.get_by_text("Manager", exact=True)).to_be_visible()
         expect(nav.get_by_role("link", name="Import")).to_be_visible()
         expect(nav.get_by_role("link", name="Members")).to_have_count(0)
-        nav.get_by_role("button", name="Sign out").click()
+        nav.get_by_role("button", name="Sign out", exact=True).click()
         expect(page.get_by_text("You are signed out.")).to_be_visible()
         page.goto("/contacts")
         expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
