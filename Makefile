@@ -4,15 +4,18 @@ ENV := source scripts/env.sh &&
 
 .PHONY: run dev test test-unit test-e2e lint bench backup install clean
 
-## Start the app at http://localhost:3000 (SQLite, migrated, demo data on first run).
+## Start the app at http://localhost:3000 (SQLite, migrated, demo data on first run) in
+## demo mode: "Try the demo as ..." buttons and a demo message every few seconds.
+## Production leaves CLOODOT_DEMO_MODE unset (see README, Deploying).
+DEMO := CLOODOT_DEMO_MODE=$${CLOODOT_DEMO_MODE:-1}
 run: install
 	$(ENV) python -m cloodot_app.startup
-	$(ENV) reflex run --env prod
+	$(ENV) $(DEMO) reflex run --env prod
 
 ## The same with hot reload (frontend :3000, backend :8000).
 dev: install
 	$(ENV) python -m cloodot_app.startup
-	$(ENV) reflex run
+	$(ENV) $(DEMO) reflex run
 
 ## The whole test suite: lint, services and filters (SQLite + PostgreSQL), state, browser.
 test: install
