@@ -6,8 +6,10 @@ production secrets, and `make run` / `make dev` are demo mode while production i
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -105,3 +107,27 @@ def test_the_readme_documents_the_production_and_demo_settings():
     configuration = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
     for name in ("CLOODOT_APP_URL", "CLOODOT_DEMO_MODE", "CLOODOT_DEMO_TRAFFIC_SECONDS"):
         assert f"| `{name}`" in configuration, f"the configuration table lacks {name}"
+
+
+def _rxconfig_frontend_port(**env: str) -> str:
+    clean = {k: v for k, v in os.environ.items() if k != "FRONTEND_PORT"}
+    return (
+        subprocess.run(
+            [sys.executable, "-c", "import rxconfig; print(rxconfig.config.frontend_port)"],
+            cwd=ROOT,
+            env={**clean, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+
+
+def test_the_backend_can_start_alone():
+    """`reflex run --backend-only` (how a host may start the backend) refuses to start when
+    the config names a frontend port; rxconfig names one only when FRONTEND_PORT asks."""
+    assert _rxconfig_frontend_port() == "None"
+    assert _rxconfig_frontend_port(FRONTEND_PORT="4123") == "4123"
