@@ -356,7 +356,8 @@ class DemoTrafficRunner:
         self._lease = lease or lease_for(database_url)
         self._traffic = traffic
         self._workspace_id: int | None = None
-        self._leading = False
+        # None until the first turn; then whether this runner held the lease last turn.
+        self._leading: bool | None = None
         # step() runs in a worker thread; close() may come from the event loop meanwhile.
         self._lock = threading.Lock()
 
@@ -364,11 +365,11 @@ class DemoTrafficRunner:
         """Post one message when this runner holds the lease; None when another does."""
         with self._lock:
             if not self._lease.hold():
-                if self._leading:
-                    logger.info("demo traffic: another process posts the demo messages now")
+                if self._leading is not False:  # first turn, or it just lost the lease
+                    logger.info("demo traffic: another process posts them; this one stands by")
                 self._leading = False
                 return None
-            if not self._leading:
+            if self._leading is not True:
                 logger.info(
                     "demo traffic: this process posts a demo message every %s s into %r",
                     settings.demo_traffic_seconds,
@@ -386,7 +387,7 @@ class DemoTrafficRunner:
     def close(self) -> None:
         with self._lock:
             self._lease.release()
-            self._leading = False
+            self._leading = None
 
 
 async def run_demo_traffic() -> None:

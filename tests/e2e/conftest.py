@@ -19,9 +19,6 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-# The server's demo workspace ("Try the demo as …" and demo traffic): not the world's, so
-# the demo messages arriving every few seconds never change what other tests count.
-DEMO_WORKSPACE = "demo-live"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -78,8 +75,9 @@ def app_server(tmp_path_factory) -> AppServer:
         "FRONTEND_PORT": str(port),
         "CLOODOT_APP_URL": f"http://127.0.0.1:{port}",
         "CLOODOT_DEMO_MODE": "1",
-        "CLOODOT_WORKSPACE": DEMO_WORKSPACE,
-        "CLOODOT_DEMO_TRAFFIC_SECONDS": "2",
+        # No demo traffic here: its contacts would change what the tests count (the demo
+        # workspace is the world). test_demo_traffic.py starts a server of its own.
+        "CLOODOT_DEMO_TRAFFIC_SECONDS": "0",
         "REFLEX_PERF_MODE": "raise",
     }
     env.pop("REDIS_URL", None)

@@ -5,32 +5,15 @@ hosted deployment needs. It runs in a copy of the project, so the shared app ser
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import zipfile
-from pathlib import Path
 
-from tests.e2e.conftest import ARTIFACTS, ROOT
-
-
-def _project_copy(target: Path) -> Path:
-    """The project's files as git sees them (tracked, or new and not ignored)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    return target
+from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.project_copy import project_copy
 
 
 def test_reflex_export_packs_the_frontend_and_the_backend(tmp_path):
-    project = _project_copy(tmp_path / "project")
+    project = project_copy(tmp_path / "project")
     (project / ".env.production").write_text("CLOODOT_SECRET_KEY=never-shipped\n")
     out = tmp_path / "out"
     out.mkdir()
