@@ -7,15 +7,18 @@ ENV := source scripts/env.sh &&
 # The tool that writes requirements.lock (kept out of the lock and the venv).
 UV_VERSION := 0.13.9
 
-## Start the app at http://localhost:3000 (SQLite, migrated, demo data on first run).
+## Start the app at http://localhost:3000 (SQLite, migrated, demo data on first run) in
+## demo mode: "Try the demo as ..." buttons and a demo message every few seconds.
+## Production leaves CLOODOT_DEMO_MODE unset (see README, Deploying).
+DEMO := CLOODOT_DEMO_MODE=$${CLOODOT_DEMO_MODE:-1}
 run: install
 	$(ENV) python -m cloodot_app.startup
-	$(ENV) reflex run --env prod
+	$(ENV) $(DEMO) reflex run --env prod
 
 ## The same with hot reload (frontend :3000, backend :8000).
 dev: install
 	$(ENV) python -m cloodot_app.startup
-	$(ENV) reflex run
+	$(ENV) $(DEMO) reflex run
 
 ## The whole test suite: lint, format, types, services and filters (SQLite + PostgreSQL),
 ## state, browser.

@@ -6,6 +6,7 @@ import reflex as rx
 
 from cloodot_app import routes
 from cloodot_app.api import build_api
+from cloodot_app.demo_traffic import run_demo_traffic
 from cloodot_app.pages.audit_log import audit_log_page
 from cloodot_app.pages.contacts import contacts_page
 from cloodot_app.pages.importer import import_page
@@ -44,6 +45,7 @@ app = rx.App(
     ],
 )
 app.register_lifespan_task(prepare_database)
+app.register_lifespan_task(run_demo_traffic)
 
 
 def signed_in_page(component, route: str, title: str, *on_load) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,6 +60,11 @@ class Settings:
     )
     # Demo sign-in buttons: off unless CLOODOT_DEMO_MODE=1 (make run sets it).
     demo_mode: bool = field(default_factory=lambda: _flag(os.environ.get("CLOODOT_DEMO_MODE", "0")))
+    # In demo mode, seconds between the demo messages one process of the deployment posts
+    # into the demo workspace (cloodot_app/demo_traffic.py); 0 turns the traffic off.
+    demo_traffic_seconds: float = field(
+        default_factory=lambda: float(os.environ.get("CLOODOT_DEMO_TRAFFIC_SECONDS") or "8")
+    )
     # smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465; unset: no mail,
     # links are shown to the admin or printed by `python -m cloodot_app.admin`.
     smtp_url: str | None = field(default_factory=lambda: os.environ.get("CLOODOT_SMTP_URL") or None)
@@ -94,6 +100,52 @@ class Settings:
 
 def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def web_origin(url: str) -> str:
+    """The origin a browser sends for pages under `url`: scheme://host[:port], lower case,
+    without the scheme's default port or any path (RFC 6454)."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        raise ValueError(f"CLOODOT_APP_URL must be an http(s) address, not {url!r}")
+    host = _bracketed(parts.hostname)
+    if parts.port in (None, _DEFAULT_PORTS[scheme]):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{parts.port}"
+
+
+def _bracketed(hostname: str) -> str:
+    return f"[{hostname}]" if ":" in hostname else hostname
+
+
+def allowed_origins(app_url: str, dev_backend_port: int | None = None) -> list[str]:
+    """The web origins whose pages may use the app's websocket, and its HTTP API with the
+    browser's cookies: the app's own origin only.
+
+    A loopback address also counts under its other loopback names (`make run` at
+    http://127.0.0.1:3000 is the same app as at http://localhost:3000). In dev mode
+    (`make dev`: `dev_backend_port` given) the pages come from the frontend server and the
+    API answers on the backend's port, so the backend's origin on those hosts is allowed
+    too.
+    """
+    origin = web_origin(app_url)
+    parts = urlsplit(origin)
+    host = _bracketed(parts.hostname or "")
+    hosts = _LOOPBACK_HOSTS if host in _LOOPBACK_HOSTS else (host,)
+    ports = [parts.port, dev_backend_port] if dev_backend_port else [parts.port]
+    origins = [origin]
+    for port in ports:
+        for name in hosts:
+            netloc = name if port is None else f"{name}:{port}"
+            candidate = web_origin(f"{parts.scheme}://{netloc}")
+            if candidate not in origins:
+                origins.append(candidate)
+    return origins
 
 
 settings = Settings()

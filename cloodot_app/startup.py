@@ -3,8 +3,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import sys
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
 
 from cloodot_app.db import migrate, refresh_statistics
 from cloodot_app.settings import Settings, settings
@@ -35,18 +43,55 @@ def check_configuration(config: Settings | None = None) -> None:
         raise ConfigurationError(SECRET_KEY_MISSING.format(why=why))
 
 
+# The advisory lock starting processes take turns with (PostgreSQL).
+STARTUP_LOCK_KEY = zlib.crc32(b"cloodot start-up") & 0x7FFFFFFF
+
+
+@contextmanager
+def one_start_at_a_time(database_url: str) -> Iterator[None]:
+    """Processes starting together take turns: every Granian worker (and every host) runs
+    the app's start-up, and on a deployment's first start they would all migrate an empty
+    database and seed the demo workspace at once. The first does the work; the others
+    then find the schema at head and the workspace filled.
+
+    PostgreSQL: a session-level advisory lock on a connection of its own, released when
+    that connection closes. SQLite: an exclusive flock on a file beside the database."""
+    url = sa.engine.make_url(database_url)
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        engine = sa.create_engine(database_url, poolclass=NullPool)
+        try:
+            with engine.connect() as connection:
+                connection.execute(
+                    sa.text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK_KEY}
+                )
+                connection.commit()  # the lock outlives the transaction
+                yield
+        finally:
+            engine.dispose()  # closes the connection, and so ends the lock
+    elif backend == "sqlite" and url.database and url.database != ":memory:":
+        database = Path(url.database)
+        database.parent.mkdir(parents=True, exist_ok=True)
+        with database.with_name(database.name + ".startup.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield  # closing the file lets go
+    else:
+        yield
+
+
 def prepare_database() -> None:
     check_configuration()
-    migrate(settings.database_url)
-    if settings.demo_contacts > 0:
-        from cloodot_app.seed import seed_demo
+    with one_start_at_a_time(settings.database_url):
+        migrate(settings.database_url)
+        if settings.demo_contacts > 0:
+            from cloodot_app.seed import seed_demo
 
-        seed_demo(
-            settings.database_url,
-            contacts=settings.demo_contacts,
-            workspace_slug=settings.workspace_slug,
-        )
-    refresh_statistics(settings.database_url)
+            seed_demo(
+                settings.database_url,
+                contacts=settings.demo_contacts,
+                workspace_slug=settings.workspace_slug,
+            )
+        refresh_statistics(settings.database_url)
 
 
 if __name__ == "__main__":

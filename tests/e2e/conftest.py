@@ -75,6 +75,9 @@ def app_server(tmp_path_factory) -> AppServer:
         "FRONTEND_PORT": str(port),
         "CLOODOT_APP_URL": f"http://127.0.0.1:{port}",
         "CLOODOT_DEMO_MODE": "1",
+        # No demo traffic here: its contacts would change what the tests count (the demo
+        # workspace is the world). test_demo_traffic.py starts a server of its own.
+        "CLOODOT_DEMO_TRAFFIC_SECONDS": "0",
         "REFLEX_PERF_MODE": "raise",
     }
     env.pop("REDIS_URL", None)
