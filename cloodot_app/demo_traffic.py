@@ -179,7 +179,8 @@ class DemoTraffic:
                     .limit(1)
                 ).first()
                 if row is not None:
-                    return row[0], row[1], _first_name(row[2])
+                    # external_id is not NULL here (the query asks for it).
+                    return row[0], str(row[1]), _first_name(row[2])
         rows = session.execute(
             sa.select(*columns)
             .where(*can_write_again, Contact.last_interaction_at.is_not(None))
@@ -189,7 +190,7 @@ class DemoTraffic:
         if not rows:
             return None
         channel, external_id, name = self.rng.choice(rows)
-        return channel, external_id, _first_name(name)
+        return channel, str(external_id), _first_name(name)
 
     # -- texts
 
