@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from cloodot_app.errors import LabelError, NotFound
-from cloodot_app.filters import FilterError, FilterSpec
-from cloodot_app.models import ContactLabel, ConversationLabel, Label, Segment
+from cloodot_app.models import ContactLabel, ConversationLabel, Label
 from cloodot_app.services.contact_rows import LabelTag
+from cloodot_app.services.segments import readable_specs
 from cloodot_app.services.workspaces import bump_data_version
 
 # Radix colour names (the UI's palette).
@@ -133,16 +133,7 @@ def _segments_by_label(session: Session, workspace_id: int) -> dict[int, list[st
     """Label id -> names of the segments (in their list order) with a "label" condition
     naming it. A spec that cannot be read names no label."""
     result: dict[int, list[str]] = {}
-    segments = session.execute(
-        sa.select(Segment.name, Segment.filter_spec)
-        .where(Segment.workspace_id == workspace_id)
-        .order_by(Segment.position, Segment.id)
-    )
-    for name, filter_spec in segments:
-        try:
-            spec = FilterSpec.parse(filter_spec)
-        except FilterError:
-            continue
+    for name, spec in readable_specs(session, workspace_id):
         used: set[int] = set()
         for condition in spec.conditions:
             if condition.field != "label":

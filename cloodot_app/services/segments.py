@@ -75,6 +75,22 @@ class SegmentPreview(NamedTuple):
     rows: list[ContactRow]
 
 
+def readable_specs(session: Session, workspace_id: int) -> list[tuple[str, FilterSpec]]:
+    """(name, spec) of every segment whose stored spec can be read, in list order: what
+    the settings pages read to say which segments use a label or a field."""
+    result = []
+    for name, filter_spec in session.execute(
+        sa.select(Segment.name, Segment.filter_spec)
+        .where(Segment.workspace_id == workspace_id)
+        .order_by(Segment.position, Segment.id)
+    ):
+        try:
+            result.append((name, FilterSpec.parse(filter_spec)))
+        except FilterError:
+            continue
+    return result
+
+
 def list_segments(session: Session, workspace_id: int) -> list[SegmentSummary]:
     """Every segment in list order, with its rules in words, or why it is broken."""
     catalog = field_catalog(session, workspace_id)

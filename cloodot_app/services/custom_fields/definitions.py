@@ -13,8 +13,7 @@ from sqlmodel import Session
 
 from cloodot_app import json_sql
 from cloodot_app.fieldtypes import FIELD_TYPES
-from cloodot_app.filters import FilterError, FilterSpec
-from cloodot_app.models import CustomFieldDefinition, FieldEntity, Segment
+from cloodot_app.models import CustomFieldDefinition, FieldEntity
 from cloodot_app.services.custom_fields.checks import (
     ENTITIES,
     KEY_MAX_LENGTH,
@@ -30,6 +29,7 @@ from cloodot_app.services.custom_fields.checks import (
 from cloodot_app.services.custom_fields.options import update_field
 from cloodot_app.services.custom_fields.stored_values import TABLES, dialect_of
 from cloodot_app.services.custom_fields.type_change import change_field_type
+from cloodot_app.services.segments import readable_specs
 from cloodot_app.services.workspaces import bump_data_version
 
 
@@ -141,16 +141,7 @@ def _segments_by_field(session: Session, workspace_id: int) -> dict[str, list[st
     """Condition field ("cf.plan", "conv.topic", ...) -> names of the segments (in list
     order) naming it. A spec that cannot be read names nothing."""
     result: dict[str, list[str]] = {}
-    segments = session.execute(
-        sa.select(Segment.name, Segment.filter_spec)
-        .where(Segment.workspace_id == workspace_id)
-        .order_by(Segment.position, Segment.id)
-    )
-    for name, filter_spec in segments:
-        try:
-            spec = FilterSpec.parse(filter_spec)
-        except FilterError:
-            continue
+    for name, spec in readable_specs(session, workspace_id):
         for field_key in dict.fromkeys(condition.field for condition in spec.conditions):
             result.setdefault(field_key, []).append(name)
     return result
