@@ -30,13 +30,8 @@ from cloodot_app.db import make_engine
 from cloodot_app.filters import FilterSpec
 from cloodot_app.models import Contact, Label, Segment
 from cloodot_app.seed import seed_demo
-from cloodot_app.services.contacts import (
-    ContactQuery,
-    Selection,
-    count_contacts,
-    delete_preview,
-    list_contacts,
-)
+from cloodot_app.services.contact_deletes import Selection, delete_preview
+from cloodot_app.services.contacts import ContactQuery, count_contacts, list_contacts
 
 
 def default_url(contacts: int) -> str:

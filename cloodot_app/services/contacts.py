@@ -1,21 +1,18 @@
-"""Contacts: the page query behind the table, one contact's details, edits and deletion."""
+"""Contacts: the page query behind the table and one contact's details (editing is in
+contact_edits.py, bulk deletion in contact_deletes.py)."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields, replace
-from datetime import datetime
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from cloodot_app import json_sql
-from cloodot_app.access import Identity
-from cloodot_app.errors import EditConflict, FieldValueError, NotFound, SelectionChanged
-from cloodot_app.fieldtypes import digits_only, field_type
+from cloodot_app.errors import NotFound
+from cloodot_app.fieldtypes import digits_only
 from cloodot_app.filters import (
-    CONTACT_FIELD_PREFIX,
     CompileContext,
     FieldCatalog,
     FilterError,
@@ -25,7 +22,6 @@ from cloodot_app.filters import (
 )
 from cloodot_app.models import (
     Contact,
-    ContactLabel,
     Conversation,
     ConversationLabel,
     CustomFieldDefinition,
@@ -33,10 +29,9 @@ from cloodot_app.models import (
     Label,
     Message,
     Segment,
-    utcnow,
 )
-from cloodot_app.services import audit, contact_audit
-from cloodot_app.services.audit import ConsentLine, ConsentSource
+from cloodot_app.services import audit
+from cloodot_app.services.audit import ConsentLine
 from cloodot_app.services.contact_rows import (
     ContactRow,
     LabelTag,
@@ -44,7 +39,7 @@ from cloodot_app.services.contact_rows import (
     display,
     iso,
 )
-from cloodot_app.services.workspaces import bump_data_version, data_version, field_catalog
+from cloodot_app.services.workspaces import data_version, field_catalog
 
 PAGE_SIZES = (10, 25, 50, 100)
 SORTABLE = ("name", "email", "phone", "created_at", "last_interaction_at")
@@ -305,7 +300,7 @@ def _page(
 def get_contact(session: Session, workspace_id: int, contact_id: int) -> ContactDetails:
     """One contact with labels, every editable field, its recent conversations and its
     consent (opt-in) history."""
-    contact = _owned_contact(session, workspace_id, contact_id)
+    contact = owned_contact(session, workspace_id, contact_id)
     catalog = field_catalog(session, workspace_id)
     (row,) = contact_rows(session, workspace_id, [contact], catalog)
     values = contact.custom_fields or {}
@@ -411,285 +406,8 @@ def recent_conversations(
     return result
 
 
-# --------------------------------------------------------------------------- editing
-
-# Built-in fields a user may edit, with the field type that validates them.
-EDITABLE_BUILTINS = {"name": "text", "email": "email", "phone": "phone", "image_url": "url"}
-
-
-def _owned_contact(session: Session, workspace_id: int, contact_id: int) -> Contact:
+def owned_contact(session: Session, workspace_id: int, contact_id: int) -> Contact:
     contact = session.get(Contact, contact_id)
     if contact is None or contact.workspace_id != workspace_id:
         raise NotFound("That contact no longer exists.")
     return contact
-
-
-def update_contact_field(
-    session: Session,
-    workspace_id: int,
-    contact_id: int,
-    field_key: str,
-    raw: Any,
-    expected: str | None = None,
-    *,
-    actor: Identity | None = None,
-    source: ConsentSource | str = ConsentSource.AGENT,
-) -> Any:
-    """Validate and store one field; return the stored value.
-
-    Only that field is written (one JSON key for a custom field), so edits of different
-    fields at the same time never undo each other. With `expected` (the value as it was
-    shown when the editor opened, see `shown_value`), a value someone else has changed
-    since is not overwritten: EditConflict carries theirs, and nothing is saved. The check
-    and the write are one conditional UPDATE, so nothing can slip in between.
-
-    A change of campaign opt-in is also written to the contact's consent history (from
-    which value, by `actor` or else `source`) and the audit log, in the same transaction.
-
-    Raises FieldValueError, NotFound or EditConflict.
-    """
-    contact = _owned_contact(session, workspace_id, contact_id)
-    name = contact.name
-    edit = _validated_edit(session, workspace_id, contact, field_key, raw)
-    if expected is not None and edit.shown(edit.current) != expected:
-        raise _conflict(edit.shown(edit.current))
-    where = [Contact.id == contact.id, Contact.workspace_id == workspace_id]
-    if expected is not None:
-        where.append(edit.unchanged)
-    result = session.execute(
-        sa.update(Contact).where(*where).values(**edit.values, updated_at=utcnow()),
-        execution_options={"synchronize_session": False},
-    )
-    session.expire(contact)
-    if result.rowcount == 0:
-        # Changed between our read and our write: show what it is now.
-        current = _validated_edit(session, workspace_id, contact, field_key, raw).current
-        raise _conflict(edit.shown(current))
-    if field_key == "campaign_opt_in":
-        contact_audit.record_opt_in(
-            session, workspace_id, actor, contact_id, name, edit.current, edit.stored, source
-        )
-    bump_data_version(session, workspace_id)
-    session.flush()
-    return edit.stored
-
-
-def shown_value(field_key: str, value: Any, type_name: str = "text") -> str:
-    """A field's value as an editor shows it: what `expected` is compared with."""
-    if field_key == "campaign_opt_in":
-        return "on" if value else "off"
-    return display(type_name, value)
-
-
-def _conflict(theirs: str) -> EditConflict:
-    return EditConflict(
-        f"Changed by someone else since you opened it: “{theirs or 'empty'}”.", current=theirs
-    )
-
-
-@dataclass
-class _Edit:
-    stored: Any  # the validated value (None clears it)
-    current: Any  # what the row holds now
-    values: dict[str, Any]  # the UPDATE's SET
-    unchanged: sa.ColumnElement[bool]  # true while the row still holds `current`
-    type_name: str = "text"
-    field_key: str = ""
-
-    def shown(self, value: Any) -> str:
-        return shown_value(self.field_key, value, self.type_name)
-
-
-def _validated_edit(
-    session: Session, workspace_id: int, contact: Contact, field_key: str, raw: Any
-) -> _Edit:
-    if field_key == "campaign_opt_in":
-        if not isinstance(raw, bool):
-            raise FieldValueError("Campaign opt-in is either on or off.")
-        current = contact.campaign_opt_in
-        return _Edit(
-            raw,
-            current,
-            {"campaign_opt_in": raw},
-            Contact.campaign_opt_in.is_(current),
-            field_key=field_key,
-        )
-    if field_key in EDITABLE_BUILTINS:
-        stored = field_type(EDITABLE_BUILTINS[field_key]).validate(raw)
-        if field_key == "name":
-            if not stored:
-                raise FieldValueError("A contact needs a name.")
-            if len(stored) > 200:
-                raise FieldValueError("Keep the name under 200 characters.")
-        values: dict[str, Any] = {field_key: stored}
-        if field_key == "phone":
-            values["phone_digits"] = digits_only(stored) or None
-        column = getattr(Contact, field_key)
-        current = getattr(contact, field_key)
-        return _Edit(
-            stored, current, values, column.is_not_distinct_from(current), field_key=field_key
-        )
-    if not field_key.startswith(CONTACT_FIELD_PREFIX):
-        raise FieldValueError(f"“{field_key}” cannot be edited.")
-    key = field_key.removeprefix(CONTACT_FIELD_PREFIX)
-    definition = session.execute(
-        sa.select(CustomFieldDefinition).where(
-            CustomFieldDefinition.workspace_id == workspace_id,
-            CustomFieldDefinition.entity == FieldEntity.CONTACT.value,
-            CustomFieldDefinition.key == key,
-        )
-    ).scalar_one_or_none()
-    if definition is None:
-        raise FieldValueError("That field no longer exists.")
-    stored = field_type(definition.type).validate(raw, definition.options)
-    dialect = session.get_bind().dialect.name
-    current = (contact.custom_fields or {}).get(key)
-    return _Edit(
-        stored,
-        current,
-        {"custom_fields": json_sql.set_key(Contact.custom_fields, key, stored, dialect)},
-        json_sql.key_is(Contact.custom_fields, key, current, dialect),
-        type_name=definition.type,
-        field_key=field_key,
-    )
-
-
-def set_contact_labels(
-    session: Session, workspace_id: int, contact_id: int, label_ids: list[int]
-) -> list[int]:
-    contact = _owned_contact(session, workspace_id, contact_id)
-    wanted = set(label_ids)
-    owned = set(
-        session.execute(
-            sa.select(Label.id).where(Label.workspace_id == workspace_id, Label.id.in_(wanted))
-        ).scalars()
-    )
-    if owned != wanted:
-        raise NotFound("A label you chose no longer exists.")
-    session.execute(sa.delete(ContactLabel).where(ContactLabel.contact_id == contact.id))
-    if wanted:
-        session.execute(
-            sa.insert(ContactLabel),
-            [{"contact_id": contact.id, "label_id": label_id} for label_id in sorted(wanted)],
-        )
-    contact.updated_at = utcnow()
-    session.add(contact)
-    bump_data_version(session, workspace_id)
-    session.flush()
-    return sorted(wanted)
-
-
-# --------------------------------------------------------------------------- deleting
-
-
-@dataclass
-class Selection:
-    """Which contacts a bulk action is for: listed ids, or every contact a view matches.
-
-    A view's selection can be frozen (`frozen()`, which the delete confirmation does): it
-    then means the contacts that matched when it was shown and have not changed since, and
-    never more than `promised` of them, whatever arrives or changes meanwhile.
-    """
-
-    ids: list[int] = field(default_factory=list)
-    query: ContactQuery | None = None
-    # Frozen: the newest id that matched, the moment of matching and how many matched.
-    max_id: int | None = None
-    as_of: datetime | None = None
-    promised: int | None = None
-
-    def condition(self, session: Session, workspace_id: int) -> sa.ColumnElement[bool]:
-        if self.query is None:
-            return sa.and_(Contact.workspace_id == workspace_id, Contact.id.in_(self.ids or [-1]))
-        if self.as_of is None:
-            return contact_condition(session, workspace_id, self.query)
-        return sa.and_(
-            self._as_of(session, workspace_id, self.as_of), Contact.id <= (self.max_id or 0)
-        )
-
-    def _as_of(self, session: Session, workspace_id: int, as_of: datetime):
-        """The view at `as_of` (relative dates too), without contacts changed since: one
-        may match now only because it changed."""
-        assert self.query is not None
-        ctx = CompileContext.for_session(session, now=as_of)
-        where = contact_condition(session, workspace_id, self.query, ctx=ctx)
-        return sa.and_(where, Contact.updated_at <= as_of)
-
-    def frozen(self, session: Session, workspace_id: int) -> Selection:
-        """This selection as of now: later additions and changes are left out."""
-        if self.query is None or self.as_of is not None:
-            return self
-        as_of = utcnow()
-        count, max_id = session.execute(
-            sa.select(sa.func.count(), sa.func.max(Contact.id)).where(
-                self._as_of(session, workspace_id, as_of)
-            )
-        ).one()
-        return replace(self, as_of=as_of, max_id=max_id or 0, promised=count)
-
-
-@dataclass
-class DeletePreview:
-    selected: int
-    with_conversations: int
-    # The selection as it was counted: what the confirmation deletes.
-    selection: Selection = field(default_factory=Selection)
-
-    @property
-    def without_conversations(self) -> int:
-        return self.selected - self.with_conversations
-
-
-def delete_preview(session: Session, workspace_id: int, selection: Selection) -> DeletePreview:
-    """What the confirmation dialog tells: how many have conversations, how many none."""
-    selection = selection.frozen(session, workspace_id)
-    where = selection.condition(session, workspace_id)
-    has_conversation = sa.exists().where(Conversation.contact_id == Contact.id)
-    selected, with_conversations = session.execute(
-        sa.select(
-            sa.func.count(),
-            sa.func.coalesce(sa.func.sum(sa.case((has_conversation, 1), else_=0)), 0),
-        )
-        .select_from(Contact)
-        .where(where)
-    ).one()
-    return DeletePreview(selected, int(with_conversations), selection)
-
-
-def delete_contacts(
-    session: Session, workspace_id: int, selection: Selection, *, actor: Identity | None = None
-) -> int:
-    """Delete contacts with their conversations, messages and labels, in the caller's
-    transaction (all or nothing), with its audit entry (by `actor`). Returns how many
-    contacts were deleted."""
-    contact_ids = sa.select(Contact.id).where(selection.condition(session, workspace_id))
-    ids = list(session.execute(contact_ids).scalars())
-    if selection.promised is not None and len(ids) > selection.promised:
-        # Cannot happen through the frozen condition; if it ever does, delete nothing.
-        raise SelectionChanged(
-            "The selection changed since you confirmed. Nothing was deleted; review it again."
-        )
-    if not ids:
-        return 0
-    for chunk in _chunks(ids, 500):
-        conversation_ids = sa.select(Conversation.id).where(Conversation.contact_id.in_(chunk))
-        session.execute(sa.delete(Message).where(Message.conversation_id.in_(conversation_ids)))
-        session.execute(
-            sa.delete(ConversationLabel).where(
-                ConversationLabel.conversation_id.in_(conversation_ids)
-            )
-        )
-        session.execute(sa.delete(Conversation).where(Conversation.contact_id.in_(chunk)))
-        session.execute(sa.delete(ContactLabel).where(ContactLabel.contact_id.in_(chunk)))
-        session.execute(
-            sa.delete(Contact).where(Contact.workspace_id == workspace_id, Contact.id.in_(chunk))
-        )
-    contact_audit.record_delete(session, workspace_id, actor, ids, selection.query)
-    bump_data_version(session, workspace_id)
-    session.flush()
-    return len(ids)
-
-
-def _chunks(items: list[int], size: int):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

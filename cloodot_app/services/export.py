@@ -49,12 +49,7 @@ from cloodot_app.services.contact_rows import (
     labels_by_contact,
     latest_conversation_values,
 )
-from cloodot_app.services.contacts import (
-    ContactQuery,
-    NotFound,
-    contact_condition,
-    sort_order,
-)
+from cloodot_app.services.contacts import ContactQuery, NotFound, contact_condition, sort_order
 from cloodot_app.services.tickets import ticket_secret  # noqa: F401  (the routes' key)
 from cloodot_app.services.workspaces import field_catalog
 

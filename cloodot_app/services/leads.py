@@ -17,14 +17,14 @@ from cloodot_app.filters import (
     validate_spec,
 )
 from cloodot_app.models import Contact, ContactLabel, Segment, utcnow
+from cloodot_app.services.contact_edits import update_contact_field
 from cloodot_app.services.contact_rows import ContactRow, contact_rows
 from cloodot_app.services.contacts import (
     ContactQuery,
     NotFound,
-    _owned_contact,
     contact_condition,
+    owned_contact,
     sort_order,
-    update_contact_field,
 )
 from cloodot_app.services.segments import one_segment_query
 from cloodot_app.services.workspaces import bump_data_version, data_version, field_catalog
@@ -168,7 +168,7 @@ def move_card(session: Session, workspace_id: int, contact_id: int, segment_id: 
     action = drop_action(segment.filter_spec, catalog)
     if action is None:
         raise FilterError(f"Cards cannot be dropped on “{segment.name}”.")
-    contact = _owned_contact(session, workspace_id, contact_id)
+    contact = owned_contact(session, workspace_id, contact_id)
     if action.kind == "label":
         label_id = int(action.target)
         exists = session.execute(

@@ -9,10 +9,12 @@ import reflex as rx
 
 from cloodot_app.access import Capability
 from cloodot_app.errors import UserError
+from cloodot_app.services import contact_edits
 from cloodot_app.services import contacts as contacts_service
 from cloodot_app.services import labels as labels_service
+from cloodot_app.services.contact_edits import shown_value
 from cloodot_app.services.contact_rows import LabelTag
-from cloodot_app.services.contacts import ContactDetails, EditableField, shown_value
+from cloodot_app.services.contacts import ContactDetails, EditableField
 from cloodot_app.state.access import in_workspace, requires
 from cloodot_app.state.contacts import ContactsState
 from cloodot_app.state.edit_conflicts import EditsWithoutOverwrite
@@ -130,7 +132,7 @@ class ContactDrawerState(EditsWithoutOverwrite, rx.State):
 
     async def _change_labels(self, label_ids: list[int]):
         try:
-            await in_workspace(contacts_service.set_contact_labels, self.contact_id, label_ids)
+            await in_workspace(contact_edits.set_contact_labels, self.contact_id, label_ids)
         except UserError as error:
             return rx.toast.error(str(error))
         await self._after_save()

@@ -14,7 +14,7 @@ import reflex as rx
 
 from cloodot_app.access import Capability
 from cloodot_app.errors import EditConflict, UserError
-from cloodot_app.services import contacts as contacts_service
+from cloodot_app.services import contact_edits
 from cloodot_app.services.audit import ConsentSource
 from cloodot_app.state.access import current_identity, in_workspace, requires
 
@@ -45,7 +45,7 @@ class EditsWithoutOverwrite(rx.State, mixin=True):
         conflict also opens the dialog)."""
         try:
             await in_workspace(
-                contacts_service.update_contact_field,
+                contact_edits.update_contact_field,
                 contact_id,
                 field,
                 value,

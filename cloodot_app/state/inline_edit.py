@@ -9,7 +9,7 @@ from typing import Any
 import reflex as rx
 
 from cloodot_app.access import Capability
-from cloodot_app.services.contacts import shown_value
+from cloodot_app.services.contact_edits import shown_value
 from cloodot_app.state.access import requires
 from cloodot_app.state.contacts import ContactsState
 from cloodot_app.state.edit_conflicts import EditsWithoutOverwrite

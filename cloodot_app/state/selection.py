@@ -7,8 +7,8 @@ import reflex as rx
 
 from cloodot_app.access import Capability
 from cloodot_app.errors import UserError
-from cloodot_app.services import contacts as contacts_service
-from cloodot_app.services.contacts import Selection
+from cloodot_app.services import contact_deletes
+from cloodot_app.services.contact_deletes import Selection
 from cloodot_app.state.access import current_identity, in_workspace, requires
 from cloodot_app.state.contacts import ContactsState
 
@@ -68,7 +68,7 @@ class SelectionState(ContactsState):
     async def open_delete(self):
         """Tell the user, before anything is deleted, how many have conversations."""
         try:
-            preview = await in_workspace(contacts_service.delete_preview, self._selection())
+            preview = await in_workspace(contact_deletes.delete_preview, self._selection())
         except UserError as error:
             return rx.toast.error(str(error))
         self._delete_selection = preview.selection
@@ -89,7 +89,7 @@ class SelectionState(ContactsState):
         yield
         try:
             deleted = await in_workspace(
-                contacts_service.delete_contacts, selection, actor=current_identity()
+                contact_deletes.delete_contacts, selection, actor=current_identity()
             )
         except UserError as error:
             yield rx.toast.error(str(error))

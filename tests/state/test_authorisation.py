@@ -27,7 +27,8 @@ from cloodot_app.models import (
     Label,
     Segment,
 )
-from cloodot_app.services.contacts import ContactQuery, Selection
+from cloodot_app.services.contact_deletes import Selection
+from cloodot_app.services.contacts import ContactQuery
 from cloodot_app.services.workspaces import ensure_workspace
 from cloodot_app.state.access import PUBLIC, RULE_ATTRIBUTE
 from tests.state.conftest import Tab

@@ -28,13 +28,9 @@ from cloodot_app.filters import FilterSpec
 from cloodot_app.models import ConsentChange, Contact, Segment
 from cloodot_app.routes import API_CONTACTS_EXPORT
 from cloodot_app.services import audit, contact_audit
-from cloodot_app.services.contacts import (
-    ContactQuery,
-    Selection,
-    delete_contacts,
-    get_contact,
-    update_contact_field,
-)
+from cloodot_app.services.contact_deletes import Selection, delete_contacts
+from cloodot_app.services.contact_edits import update_contact_field
+from cloodot_app.services.contacts import ContactQuery, get_contact
 from cloodot_app.services.export import ExportOptions, make_ticket, ticket_secret
 from cloodot_app.services.importer import CsvImportError, read_csv, run_import
 from cloodot_app.settings import settings

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from cloodot_app.db import session_scope
 from cloodot_app.errors import EditConflict
 from cloodot_app.models import Contact, CustomFieldDefinition
-from cloodot_app.services.contacts import update_contact_field
+from cloodot_app.services.contact_edits import update_contact_field
 
 ROUNDS = 200
 

@@ -29,7 +29,8 @@ START_TIMEOUT_SECONDS = 120
 
 def _worker(url: str, workspace_id: int, ready: str) -> None:
     from cloodot_app import db
-    from cloodot_app.services.contacts import ContactQuery, Selection, delete_contacts
+    from cloodot_app.services.contact_deletes import Selection, delete_contacts
+    from cloodot_app.services.contacts import ContactQuery
 
     engine = db.make_engine(url)
 

@@ -71,17 +71,14 @@ from cloodot_app.models import (
     Segment,
     Workspace,
 )
+from cloodot_app.services.contact_deletes import Selection, delete_contacts, delete_preview
+from cloodot_app.services.contact_edits import set_contact_labels, update_contact_field
 from cloodot_app.services.contacts import (
     ContactQuery,
     NotFound,
-    Selection,
     count_contacts,
-    delete_contacts,
-    delete_preview,
     get_contact,
     list_contacts,
-    set_contact_labels,
-    update_contact_field,
 )
 from cloodot_app.services.workspaces import data_version, ensure_workspace, field_catalog
 

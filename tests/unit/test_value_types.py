@@ -8,7 +8,7 @@ import pytest
 
 from cloodot_app.errors import FieldValueError
 from cloodot_app.models import Contact
-from cloodot_app.services.contacts import update_contact_field
+from cloodot_app.services.contact_edits import update_contact_field
 from cloodot_app.services.custom_fields import create_field
 
 
