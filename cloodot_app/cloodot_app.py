@@ -32,6 +32,7 @@ from cloodot_app.state.members import MembersState
 from cloodot_app.state.segments import SegmentsState
 from cloodot_app.state.session import SessionState
 from cloodot_app.state.sign_in import InvitationState
+from cloodot_app.trend_counts import run_trend_counts
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -46,6 +47,7 @@ app = rx.App(
 )
 app.register_lifespan_task(prepare_database)
 app.register_lifespan_task(run_demo_traffic)
+app.register_lifespan_task(run_trend_counts)
 
 
 def signed_in_page(component, route: str, title: str, *on_load) -> None:

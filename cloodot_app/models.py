@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -212,6 +212,23 @@ class Segment(SQLModel, table=True):
     on_board: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SegmentDailyCount(SQLModel, table=True):
+    """How many contacts a segment matched on a day (UTC): the trend sparklines' data.
+    One row per segment and day (the primary key), written by an upsert, so two workers
+    counting the same day at once leave one row. A day without a row was not counted: the
+    charts show it as a gap, never as an invented value."""
+
+    __tablename__ = "segment_daily_count"
+    __table_args__ = (sa.Index("ix_segment_daily_count_ws_day", "workspace_id", "day"),)
+
+    segment_id: int = Field(foreign_key="segment.id", ondelete="CASCADE", primary_key=True)
+    day: date = Field(primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", ondelete="CASCADE")
+    # The last count taken that day; None when the segment's rules could not be run.
+    count: int | None = Field(default=None)
+    counted_at: datetime = Field(default_factory=utcnow)
 
 
 # --------------------------------------------------------------------------- accounts

@@ -43,8 +43,10 @@ from cloodot_app.models import (
     Label,
     Message,
     Segment,
+    SegmentDailyCount,
     Workspace,
 )
+from cloodot_app.services import segment_trends
 from cloodot_app.services.workspaces import ensure_workspace, field_catalog
 
 RADIX_COLORS = (
@@ -998,6 +1000,7 @@ def _clear_workspace(connection: sa.Connection, workspace_id: int) -> None:
         sa.delete(Conversation).where(Conversation.workspace_id == workspace_id),
         sa.delete(ContactLabel).where(ContactLabel.contact_id.in_(contacts)),
         sa.delete(Contact).where(Contact.workspace_id == workspace_id),
+        sa.delete(SegmentDailyCount).where(SegmentDailyCount.workspace_id == workspace_id),
         sa.delete(Segment).where(Segment.workspace_id == workspace_id),
         sa.delete(Label).where(Label.workspace_id == workspace_id),
         sa.delete(CustomFieldDefinition).where(CustomFieldDefinition.workspace_id == workspace_id),
@@ -1148,10 +1151,33 @@ def seed_demo(
                     if progress:
                         progress(done, contacts)
             _finish(connection, workspace_id)
+        # A connection of its own: _finish left that one in autocommit (PostgreSQL).
+        with Session(engine) as session:
+            _trend_history(session, workspace_id, now)
+            session.commit()
         return workspace_id
     finally:
         if owned:
             engine.dispose()
+
+
+# Days of segment counts a new demo workspace starts with (the sparklines' width).
+DEMO_TREND_DAYS = 30
+
+
+def _trend_history(session: Session, workspace_id: int, now: datetime) -> None:
+    """The demo's segment trends: a count for each of the last 30 days, rebuilt from the
+    contacts' creation dates (segment_trends.counts_as_of: the contacts that existed by the
+    end of that day, with their values of today), and today's real count. A real workspace
+    gets no such past: its history starts on the day it is first counted."""
+    today = segment_trends.utc_today(now)
+    history = {}
+    for offset in range(DEMO_TREND_DAYS - 1, 0, -1):
+        day = today - timedelta(days=offset)
+        end_of_day = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
+        history[day] = segment_trends.counts_as_of(session, workspace_id, end_of_day)
+    segment_trends.store_history(session, workspace_id, history)
+    segment_trends.count_today(session, workspace_id, now)
 
 
 def _finish(connection: sa.Connection, workspace_id: int) -> None:

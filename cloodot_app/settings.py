@@ -65,6 +65,12 @@ class Settings:
     demo_traffic_seconds: float = field(
         default_factory=lambda: float(os.environ.get("CLOODOT_DEMO_TRAFFIC_SECONDS") or "8")
     )
+    # Seconds between the background turns that count, once a day, the segments of every
+    # workspace not counted yet today (cloodot_app/trend_counts.py); 0 turns them off
+    # (pages still count at their first request of the day).
+    trend_check_seconds: float = field(
+        default_factory=lambda: float(os.environ.get("CLOODOT_TREND_CHECK_SECONDS") or "600")
+    )
     # smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465; unset: no mail,
     # links are shown to the admin or printed by `python -m cloodot_app.admin`.
     smtp_url: str | None = field(default_factory=lambda: os.environ.get("CLOODOT_SMTP_URL") or None)
