@@ -14,6 +14,7 @@ from cloodot_app.components.contact_bits import (
 from cloodot_app.components.drag import drag_box
 from cloodot_app.components.layout import can
 from cloodot_app.components.live_toggle import live_toggle
+from cloodot_app.components.trend import segment_trend
 from cloodot_app.services.contact_rows import ContactRow
 from cloodot_app.services.leads import BoardColumn
 from cloodot_app.state.contact_drawer import ContactDrawerState
@@ -128,6 +129,7 @@ def _column_body(column: BoardColumn) -> rx.Component:
             width="100%",
             padding="4px 4px 0 4px",
         ),
+        rx.box(segment_trend(column.trend, column.name, column.color, "150px"), padding_x="4px"),
         rx.cond(
             column.drop_words != "",
             rx.text(

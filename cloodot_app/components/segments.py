@@ -11,6 +11,7 @@ from cloodot_app.components.condition_builder import condition_builder
 from cloodot_app.components.contact_bits import relative_time
 from cloodot_app.components.dialogs import confirm_dialog, dialog_actions, error_alert
 from cloodot_app.components.layout import can
+from cloodot_app.components.trend import segment_trend
 from cloodot_app.services.contact_rows import ContactRow
 from cloodot_app.services.segments import SEGMENT_COLORS, SegmentSummary
 from cloodot_app.state.segments import SegmentEditorState, SegmentsState
@@ -62,6 +63,7 @@ def segment_row(segment: SegmentSummary, index) -> rx.Component:
         rx.table.cell(
             rx.cond(segment.problem != "", "—", segment.count.to_string()), text_align="right"
         ),
+        rx.table.cell(segment_trend(segment.trend, segment.name, segment.color)),
         rx.table.cell(relative_time(segment.updated_at), white_space="nowrap"),
         rx.table.cell(
             rx.switch(
@@ -110,6 +112,7 @@ def segments_table() -> rx.Component:
                 rx.table.column_header_cell("Segment"),
                 rx.table.column_header_cell("Conditions"),
                 rx.table.column_header_cell("Contacts", text_align="right"),
+                rx.table.column_header_cell("Last 30 days", white_space="nowrap"),
                 rx.table.column_header_cell("Updated"),
                 rx.table.column_header_cell("On Leads board", white_space="nowrap"),
                 rx.table.column_header_cell(rx.text("Actions", class_name="sr-only")),
@@ -133,7 +136,7 @@ def segments_table() -> rx.Component:
                                 align="center",
                                 padding_y="32px",
                             ),
-                            col_span=6,
+                            col_span=7,
                         )
                     ),
                 ),

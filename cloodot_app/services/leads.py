@@ -26,6 +26,7 @@ from cloodot_app.services.contacts import (
     owned_contact,
     sort_order,
 )
+from cloodot_app.services.segment_trends import SegmentTrend
 from cloodot_app.services.segments import one_segment_query
 from cloodot_app.services.workspaces import bump_data_version, data_version, field_catalog
 
@@ -127,6 +128,9 @@ class BoardColumn:
     cards: list[ContactRow] = field(default_factory=list)
     drop_words: str = ""  # what dropping a card here does ("" when it cannot be done)
     problem: str = ""  # why this column shows no cards (a broken or deleted segment)
+    trend: SegmentTrend = field(
+        default_factory=SegmentTrend
+    )  # the last 30 days (filled by the page)
 
 
 def board_columns(

@@ -23,6 +23,7 @@ from cloodot_app.filters import (
 from cloodot_app.filters.values import is_text
 from cloodot_app.models import Contact, Segment, utcnow
 from cloodot_app.services.contact_rows import ContactRow
+from cloodot_app.services.segment_trends import SegmentTrend
 from cloodot_app.services.workspaces import field_catalog
 
 # Radix colour names (the UI's palette); a new segment takes the next one in turn.
@@ -66,6 +67,9 @@ class SegmentSummary:
     on_board: bool = True
     updated_at: str = ""  # ISO-8601
     count: int | None = None  # contacts matching; None when not counted or broken
+    trend: SegmentTrend = field(
+        default_factory=SegmentTrend
+    )  # the last 30 days (filled by the page)
 
 
 class SegmentPreview(NamedTuple):

@@ -11,6 +11,7 @@ from cloodot_app.errors import UserError
 from cloodot_app.services import leads as leads_service
 from cloodot_app.services.leads import BoardColumn
 from cloodot_app.state.access import in_workspace, requires
+from cloodot_app.state.trends import trends_after_counting, trends_of
 
 
 class LeadsState(rx.State):
@@ -29,7 +30,19 @@ class LeadsState(rx.State):
         """Re-read every column, keeping how far each was scrolled (Live mode uses it)."""
         loaded = {c.segment_id: len(c.cards) for c in self.columns}
         board = await in_workspace(leads_service.load_board, self.search, loaded)
-        self.columns, self._version = board.columns, board.version
+        if self.search:
+            trends = await trends_of(c.segment_id for c in board.columns)
+        else:
+            # Without a search each column's total is its segment's count: today's point
+            # (kept up to date by Live mode, which refreshes through here).
+            trends = await trends_after_counting(
+                {c.segment_id: None if c.problem else c.total for c in board.columns}
+            )
+        self.columns = [
+            dataclasses.replace(c, trend=trends[c.segment_id]) if c.segment_id in trends else c
+            for c in board.columns
+        ]
+        self._version = board.version
 
     @requires(Capability.VIEW)
     async def set_search(self, value: str):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import reflex as rx
 
 from cloodot_app.access import Capability
@@ -11,6 +13,7 @@ from cloodot_app.services.contact_rows import ContactRow
 from cloodot_app.services.segments import SegmentSummary
 from cloodot_app.state.access import in_workspace, requires
 from cloodot_app.state.condition_builder import ConditionBuilderMixin
+from cloodot_app.state.trends import trends_after_counting
 
 
 class SegmentsState(rx.State):
@@ -22,7 +25,12 @@ class SegmentsState(rx.State):
 
     @requires(Capability.VIEW)
     async def load(self):
-        self.segments = await in_workspace(segments_service.segments_with_counts)
+        segments = await in_workspace(segments_service.segments_with_counts)
+        # The counts just taken are today's point of each segment's trend.
+        trends = await trends_after_counting({s.id: s.count for s in segments})
+        self.segments = [
+            dataclasses.replace(s, trend=trends[s.id]) if s.id in trends else s for s in segments
+        ]
         self.loading = False
 
     @requires(Capability.MANAGE_SEGMENTS)
