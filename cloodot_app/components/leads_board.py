@@ -129,7 +129,7 @@ def _column_body(column: BoardColumn) -> rx.Component:
             width="100%",
             padding="4px 4px 0 4px",
         ),
-        rx.box(segment_trend(column.trend, column.name, column.color, "150px"), padding_x="4px"),
+        rx.box(segment_trend(column.trend, column.name, column.color, "110px"), padding_x="4px"),
         rx.cond(
             column.drop_words != "",
             rx.text(

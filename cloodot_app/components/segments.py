@@ -63,7 +63,7 @@ def segment_row(segment: SegmentSummary, index) -> rx.Component:
         rx.table.cell(
             rx.cond(segment.problem != "", "—", segment.count.to_string()), text_align="right"
         ),
-        rx.table.cell(segment_trend(segment.trend, segment.name, segment.color)),
+        rx.table.cell(segment_trend(segment.trend, segment.name, segment.color), min_width="250px"),
         rx.table.cell(relative_time(segment.updated_at), white_space="nowrap"),
         rx.table.cell(
             rx.switch(

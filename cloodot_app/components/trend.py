@@ -4,6 +4,8 @@ line and are said in words under it; the whole chart has a text alternative."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from cloodot_app.services.segment_trends import SegmentTrend
@@ -36,6 +38,15 @@ def sparkline(trend: SegmentTrend, name, color, width: str = "120px") -> rx.Comp
                 is_animation_active=False,
                 type_="monotone",
             ),
+            rx.recharts.line(
+                # Dots only: today's point, and a day counted between two gaps.
+                data_key="mark",
+                stroke="transparent",
+                dot={"r": 2.5, "fill": rx.color(color, 11), "stroke": "none"},
+                active_dot=False,
+                is_animation_active=False,
+                custom_attrs={"tooltipType": "none"},
+            ),
             rx.recharts.x_axis(data_key="label", hide=True),
             rx.recharts.y_axis(hide=True, domain=["dataMin - 1", "dataMax + 1"]),
             rx.recharts.graphing_tooltip(
@@ -43,7 +54,7 @@ def sparkline(trend: SegmentTrend, name, color, width: str = "120px") -> rx.Comp
                 cursor=False,
                 wrapper_style={"zIndex": 10},
             ),
-            data=trend.points,
+            data=trend.points.to(list[dict[str, Any]]),
             margin={"top": 3, "right": 3, "bottom": 3, "left": 3},
             # Not a tab stop of its own: the text alternative below says it all.
             custom_attrs={"accessibilityLayer": False},
@@ -59,7 +70,7 @@ def sparkline(trend: SegmentTrend, name, color, width: str = "120px") -> rx.Comp
 def change_words(trend: SegmentTrend) -> rx.Component:
     return rx.hstack(
         _trend_icon(trend),
-        rx.text(trend.change_words, size="1", weight="medium", white_space="nowrap"),
+        rx.text(trend.change_words, size="1", weight="medium"),
         spacing="1",
         align="center",
         color=rx.color("gray", 12),

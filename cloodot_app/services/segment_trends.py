@@ -209,6 +209,9 @@ class TrendPoint:
     day: str = ""  # ISO date
     label: str = ""  # "Nov 3"
     count: int | None = None
+    # The count again where the line needs a dot to be seen: today's point, and a day
+    # counted between two gaps (a line cannot draw a single point).
+    mark: int | None = None
 
 
 @dataclass
@@ -247,9 +250,11 @@ def _coverage(points: list[TrendPoint], today: date) -> tuple[str, int]:
     if len(counted) == len(points):
         return "", len(counted)
     first = date.fromisoformat(counted[0].day)
+    if counted[0] is points[0]:  # counted before the window too: only gaps to tell
+        gaps = len(points) - len(counted)
+        return f"No count on {gaps} of the last {len(points)} days (gaps).", len(counted)
     since = "today" if first == today else day_label(first)
-    span = (today - first).days + 1
-    gaps = span - len(counted)
+    gaps = (today - first).days + 1 - len(counted)
     words = f"Counted since {since}"
     if gaps:
         words += f"; no count on {gaps} day{'s' if gaps != 1 else ''} (gaps)"
@@ -262,6 +267,11 @@ def build_trend(
     """The trend of one segment from its stored counts ({day: count})."""
     window = [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
     points = [TrendPoint(d.isoformat(), day_label(d), counts.get(d)) for d in window]
+    for index, point in enumerate(points):
+        before = points[index - 1].count if index > 0 else None
+        after = points[index + 1].count if index + 1 < len(points) else None
+        if point.count is not None and (point is points[-1] or before is after is None):
+            point.mark = point.count
     latest = counts.get(today)
     change, span = None, 0
     if latest is not None:

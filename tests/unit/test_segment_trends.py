@@ -99,6 +99,9 @@ def test_thirty_points_with_gaps_where_nothing_was_counted():
     assert trend.points[0].day == (TODAY - timedelta(days=29)).isoformat()
     counted = {p.day: p.count for p in trend.points if p.count is not None}
     assert counted == {(TODAY - timedelta(days=d)).isoformat(): 10 + d for d in (0, 1, 2, 5, 9)}
+    # Dots where a line cannot be seen: today, and days counted between two gaps.
+    marked = {p.day: p.mark for p in trend.points if p.mark is not None}
+    assert marked == {(TODAY - timedelta(days=d)).isoformat(): 10 + d for d in (0, 5, 9)}
     # Day 9 ago to today is 10 days, 5 of them counted: 5 gaps, said in words.
     assert trend.coverage_words == "Counted since Nov 21; no count on 5 days (gaps)."
     assert trend.description == (
@@ -110,6 +113,10 @@ def test_thirty_points_with_gaps_where_nothing_was_counted():
 def test_coverage_words():
     full = {TODAY - timedelta(days=d): 1 for d in range(30)}
     assert trends.build_trend(full, TODAY).coverage_words == ""
+    del full[TODAY - timedelta(days=3)], full[TODAY - timedelta(days=12)]
+    assert trends.build_trend(full, TODAY).coverage_words == (
+        "No count on 2 of the last 30 days (gaps)."
+    )
     since = {TODAY - timedelta(days=d): 1 for d in range(3)}
     assert trends.build_trend(since, TODAY).coverage_words == "Counted since Nov 28."
     assert trends.build_trend({TODAY: 1}, TODAY).coverage_words == "Counted since today."
