@@ -273,3 +273,23 @@ def test_counts_as_of_a_past_day_take_the_contacts_that_existed(session, world):
         world["broken"]: None,
     }
     assert trends.counts_as_of(session, acme, NOW)[world["whatsapp"]] == 2
+
+
+def test_a_demo_workspace_starts_with_thirty_days_of_history(engine):
+    from cloodot_app.seed import seed_demo
+    from cloodot_app.services.segments import segment_counts
+
+    workspace_id = seed_demo(engine, 300, seed=3, now=NOW)
+    with session_scope(engine) as session:
+        rows = _rows(session)
+        segments = segment_counts(session, workspace_id)
+        result = trends.segment_trends(session, workspace_id, now=NOW)
+    assert len(segments) == 6
+    # Every segment, every one of the last 30 days, and nothing before or after.
+    days = {day for _segment, day in rows}
+    assert days == {TODAY - timedelta(days=d) for d in range(30)}
+    assert len(rows) == 6 * 30 and None not in rows.values()
+    # Today's point is the real count; the past is rebuilt, so it differs somewhere.
+    assert {s: rows[(s, TODAY)] for s in segments} == segments
+    assert all(t.coverage_words == "" and t.change_words for t in result.values())
+    assert any(len({p.count for p in t.points}) > 1 for t in result.values())
