@@ -154,10 +154,6 @@ def workspaces_uncounted_today(session: Session, now: datetime | None = None) ->
     )
 
 
-def workspace_ids(session: Session) -> list[int]:
-    return [i for i in session.execute(sa.select(Workspace.id)).scalars() if i is not None]
-
-
 def counts_as_of(session: Session, workspace_id: int, as_of: datetime) -> dict[int, int | None]:
     """What each segment would have counted at `as_of`, rebuilt from today's data: the
     contacts created by then, with the values they have now, and the rules' relative dates
