@@ -382,3 +382,23 @@ class ImportJob(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow)
     heartbeat_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = Field(default=None)
+
+
+class ContactNote(SQLModel, table=True):
+    """A note a member wrote on a contact (the details drawer's Notes). Its author may edit
+    or delete it, and so may an admin; the author is kept as NULL when the user is deleted."""
+
+    __tablename__ = "contact_note"
+    __table_args__ = (
+        sa.Index("ix_contact_note_contact_created", "contact_id", "created_at", "id"),
+        sa.Index("ix_contact_note_ws", "workspace_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", ondelete="CASCADE")
+    contact_id: int = Field(foreign_key="contact.id", ondelete="CASCADE")
+    author_user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    body: str = Field(max_length=5000)
+    created_at: datetime = Field(default_factory=utcnow)
+    # Set when the text was changed after it was written ("edited" beside the time).
+    edited_at: datetime | None = Field(default=None)

@@ -11,6 +11,8 @@ from cloodot_app.components.contact_bits import (
     label_badges,
     relative_time,
 )
+from cloodot_app.components.contact_notes import notes_section
+from cloodot_app.components.contact_segments import segments_section
 from cloodot_app.components.dialogs import conflict_dialog
 from cloodot_app.components.side_drawer import side_drawer
 from cloodot_app.services.contacts import ConversationSummary
@@ -289,6 +291,10 @@ def contact_drawer() -> rx.Component:
                     ),
                     _consent_history(),
                     _labels_section(),
+                    rx.separator(),
+                    notes_section(),
+                    rx.separator(),
+                    segments_section(),
                     rx.separator(),
                     rx.heading("Fields", size="3"),
                     rx.foreach(ContactDrawerState.fields, _field_row),

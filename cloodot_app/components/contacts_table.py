@@ -12,7 +12,7 @@ from cloodot_app.components.live_toggle import live_toggle
 from cloodot_app.services.contact_rows import ContactRow
 from cloodot_app.services.custom_fields import FieldDefinitionSummary
 from cloodot_app.services.segments import SegmentSummary
-from cloodot_app.state.columns import ColumnsState
+from cloodot_app.state.columns import LATEST_NOTE_COLUMN, ColumnsState
 from cloodot_app.state.contact_drawer import ContactDrawerState
 from cloodot_app.state.contacts import ContactsState
 from cloodot_app.state.inline_edit import InlineEditState
@@ -81,6 +81,20 @@ def _column_option(column: FieldDefinitionSummary) -> rx.Component:
     )
 
 
+def _latest_note_option() -> rx.Component:
+    return rx.el.label(
+        rx.hstack(
+            rx.checkbox(
+                checked=ColumnsState.show_latest_note,
+                on_change=lambda checked: ColumnsState.toggle_column(LATEST_NOTE_COLUMN, checked),
+            ),
+            rx.text("Latest note", size="2"),
+            align="center",
+            spacing="2",
+        )
+    )
+
+
 def column_chooser() -> rx.Component:
     return rx.popover.root(
         rx.popover.trigger(
@@ -104,6 +118,8 @@ def column_chooser() -> rx.Component:
                     ColumnsState.columns,
                     lambda c: rx.cond(c.entity == "conversation", _column_option(c)),
                 ),
+                rx.text("Notes", size="1", weight="bold", color_scheme="gray", margin_top="8px"),
+                _latest_note_option(),
                 spacing="2",
             ),
             aria_label="Columns",
@@ -245,6 +261,10 @@ def table_header() -> rx.Component:
                 ColumnsState.visible_columns,
                 lambda column: rx.table.column_header_cell(column.label, white_space="nowrap"),
             ),
+            rx.cond(
+                ColumnsState.show_latest_note,
+                rx.table.column_header_cell("Latest note", white_space="nowrap"),
+            ),
             rx.table.column_header_cell(rx.text("Actions", class_name="sr-only")),
         )
     )
@@ -337,6 +357,25 @@ def select_cell(row: ContactRow) -> rx.Component:
     )
 
 
+def latest_note_cell(row: ContactRow) -> rx.Component:
+    """The newest note, on one line (cut short by the service, and by the cell's width)."""
+    return rx.table.cell(
+        rx.cond(
+            row.latest_note != "",
+            rx.text(
+                row.latest_note,
+                size="2",
+                title=row.latest_note,
+                max_width="240px",
+                overflow="hidden",
+                text_overflow="ellipsis",
+                white_space="nowrap",
+            ),
+            rx.text("—", color_scheme="gray", size="2"),
+        ),
+    )
+
+
 def actions_cell(row: ContactRow) -> rx.Component:
     return rx.table.cell(
         rx.icon_button(
@@ -367,6 +406,7 @@ def contact_row(row: ContactRow) -> rx.Component:
         last_interaction_cell(row),
         opt_in_cell(row),
         rx.foreach(ColumnsState.visible_columns, lambda column: custom_field_cell(row, column)),
+        rx.cond(ColumnsState.show_latest_note, latest_note_cell(row)),
         actions_cell(row),
         key=row.id,
         align="center",

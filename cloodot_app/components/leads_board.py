@@ -18,11 +18,13 @@ from cloodot_app.components.trend import segment_trend
 from cloodot_app.services.contact_rows import ContactRow
 from cloodot_app.services.leads import BoardColumn
 from cloodot_app.state.contact_drawer import ContactDrawerState
+from cloodot_app.state.contact_segments import ContactSegmentsState
 from cloodot_app.state.leads import LeadsState
 
 
-def _move_menu(card: ContactRow) -> rx.Component:
-    """The keyboard (and screen-reader) way to do what dragging does."""
+def _card_menu(card: ContactRow, column: BoardColumn) -> rx.Component:
+    """Why the card is in its column (everyone), and the keyboard (and screen-reader) way
+    to do what dragging does (managers and admins)."""
     return rx.dropdown_menu.root(
         rx.dropdown_menu.trigger(
             rx.icon_button(
@@ -30,17 +32,29 @@ def _move_menu(card: ContactRow) -> rx.Component:
                 variant="ghost",
                 size="1",
                 color_scheme="gray",
-                aria_label="Move " + card.name,
+                aria_label="Actions for " + card.name,
             )
         ),
         rx.dropdown_menu.content(
-            rx.foreach(
-                LeadsState.columns,
-                lambda column: rx.cond(
-                    column.drop_words != "",
-                    rx.dropdown_menu.item(
-                        column.name,
-                        on_click=LeadsState.move_to(card.id, column.segment_id),
+            rx.dropdown_menu.item(
+                rx.icon("list_checks", size=14),
+                "Why in “" + column.name + "”?",
+                on_click=ContactSegmentsState.explain_from_board(card.id, column.segment_id),
+            ),
+            rx.cond(
+                can(Capability.MANAGE_SEGMENTS),
+                rx.fragment(
+                    rx.dropdown_menu.separator(),
+                    rx.text("Move to", size="1", color_scheme="gray", padding="4px 12px 2px"),
+                    rx.foreach(
+                        LeadsState.columns,
+                        lambda target: rx.cond(
+                            target.drop_words != "",
+                            rx.dropdown_menu.item(
+                                target.name,
+                                on_click=LeadsState.move_to(card.id, target.segment_id),
+                            ),
+                        ),
                     ),
                 ),
             ),
@@ -48,7 +62,7 @@ def _move_menu(card: ContactRow) -> rx.Component:
     )
 
 
-def lead_card(card: ContactRow) -> rx.Component:
+def lead_card(card: ContactRow, column: BoardColumn) -> rx.Component:
     return drag_box(
         rx.card(
             rx.vstack(
@@ -67,7 +81,7 @@ def lead_card(card: ContactRow) -> rx.Component:
                     ),
                     channel_icon(card.channel),
                     rx.spacer(),
-                    rx.cond(can(Capability.MANAGE_SEGMENTS), _move_menu(card)),
+                    _card_menu(card, column),
                     align="center",
                     spacing="2",
                     width="100%",
@@ -145,7 +159,7 @@ def _column_body(column: BoardColumn) -> rx.Component:
             rx.callout(column.problem, icon="triangle_alert", color_scheme="red", size="1"),
         ),
         rx.vstack(
-            rx.foreach(column.cards, lead_card),
+            rx.foreach(column.cards, lambda card: lead_card(card, column)),
             rx.cond(
                 column.cards.length() < column.total,
                 rx.button(

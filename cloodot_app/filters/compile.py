@@ -21,6 +21,7 @@ from cloodot_app.filters.operators import (
     BooleanOperand,
     DateOperand,
     LabelOperand,
+    NotesOperand,
     NumberOperand,
     SelectOperand,
     TextOperand,
@@ -136,6 +137,7 @@ Operand = (
     | ArrayOperand
     | BooleanOperand
     | LabelOperand
+    | NotesOperand
 )
 
 
@@ -178,6 +180,7 @@ _BUILTIN_OPERANDS: dict[str, Callable[[], Operand]] = {
     "campaign_opt_in": lambda: BooleanOperand(lambda value: Contact.campaign_opt_in.is_(value)),
     "label": LabelOperand,
     "has_conversations": lambda: BooleanOperand(_has_conversations),
+    "notes": NotesOperand,
 }
 
 

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from cloodot_app import json_sql
 from cloodot_app.fieldtypes import digits_only
 from cloodot_app.filters.values import SHAPES, words_for
-from cloodot_app.models import Contact, ContactLabel
+from cloodot_app.models import Contact, ContactLabel, ContactNote
 
 if TYPE_CHECKING:
     from cloodot_app.filters.spec import CompileContext, FieldInfo
@@ -130,6 +130,17 @@ class BooleanOperand:
 @dataclass(frozen=True)
 class LabelOperand:
     """Labels live in contact_label; nothing to carry."""
+
+
+@dataclass(frozen=True)
+class NotesOperand:
+    """A contact's notes live in contact_note: a condition holds when any note does."""
+
+    def empty(self, ctx: CompileContext) -> Where:
+        return Contact.id.not_in(sa.select(ContactNote.contact_id))
+
+    def present(self, ctx: CompileContext) -> Where:
+        return Contact.id.in_(sa.select(ContactNote.contact_id))
 
 
 # --------------------------------------------------------------------------- the record
@@ -322,6 +333,20 @@ def _has_no_label(o: LabelOperand, label_ids: list[int], ctx: CompileContext) ->
     return Contact.id.not_in(_labelled(label_ids))
 
 
+def _notes_matching(value: str) -> sa.Select[int]:
+    return sa.select(ContactNote.contact_id).where(
+        ContactNote.body.ilike(like_pattern(value), escape="\\")
+    )
+
+
+def _notes_contain(o: NotesOperand, value: str, ctx: CompileContext) -> Where:
+    return Contact.id.in_(_notes_matching(value))
+
+
+def _notes_do_not_contain(o: NotesOperand, value: str, ctx: CompileContext) -> Where:
+    return Contact.id.not_in(_notes_matching(value))
+
+
 def _yes_or_no(o: BooleanOperand, value: bool, ctx: CompileContext) -> Where:
     return o.when(value)
 
@@ -424,6 +449,14 @@ OPERATORS: dict[str, dict[str, Operator]] = {
         ("has_any_of", "has any of", "labels", "options", PLAIN, _has_any_label),
         ("has_all_of", "has all of", "labels", "options", PLAIN, _has_all_labels),
         ("has_none_of", "has none of", "labels", "options", PLAIN, _has_no_label),
+    ),
+    # "Notes contain refund": any of the contact's notes holds the text.
+    "notes": _kind(
+        "notes",
+        ("contains", "contain", "text", "text", PLAIN, _notes_contain),
+        ("not_contains", "do not contain", "text", "text", PLAIN, _notes_do_not_contain),
+        ("is_not_empty", "exist", "none", "none", BARE, _is_not_empty),
+        ("is_empty", "do not exist", "none", "none", BARE, _is_empty),
     ),
 }
 

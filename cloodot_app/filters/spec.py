@@ -104,6 +104,7 @@ _BUILTINS: tuple[FieldInfo, ...] = (
     FieldInfo("campaign_opt_in", "Campaign opt-in", "boolean"),
     FieldInfo("label", "Label", "label"),
     FieldInfo("has_conversations", "Has conversations", "boolean"),
+    FieldInfo("notes", "Notes", "notes"),
 )
 
 

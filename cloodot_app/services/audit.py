@@ -37,12 +37,19 @@ class ConsentSource(enum.StrEnum):
     BULK = "bulk"  # a person, many contacts at once
 
 
+NOTE_ADD = "contacts.note_add"
+NOTE_EDIT = "contacts.note_edit"
+NOTE_DELETE = "contacts.note_delete"
+
 # What the Audit log page says for each action (an action not listed is shown as it is).
 ACTION_WORDS = {
     "contacts.export": "Exported contacts",
     "contacts.delete": "Deleted contacts",
     "contacts.import": "Imported contacts",
     "contacts.opt_in": "Changed campaign opt-in",
+    NOTE_ADD: "Added a note",
+    NOTE_EDIT: "Edited a note",
+    NOTE_DELETE: "Deleted a note",
     "members.add": "Added a member",
     "members.invite": "Invited a member",
     "members.invitation_revoke": "Revoked an invitation",

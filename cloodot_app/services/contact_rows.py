@@ -16,6 +16,7 @@ from cloodot_app.errors import FieldValueError
 from cloodot_app.fieldtypes import field_type
 from cloodot_app.filters import FieldCatalog
 from cloodot_app.models import Contact, ContactLabel, Conversation, Label
+from cloodot_app.services.notes import latest_notes
 
 
 @dataclass
@@ -52,6 +53,8 @@ class ContactRow:
     multi_values: dict[str, list[str]] = field(default_factory=dict)
     # Conversation custom fields by key, from the latest conversation that has a value.
     conversation_fields: dict[str, str] = field(default_factory=dict)
+    # The newest note, on one line and cut short ("" without notes): the "Latest note" column.
+    latest_note: str = ""
 
 
 def initials(name: str) -> str:
@@ -86,6 +89,7 @@ def contact_rows(
         f.json_key: f.field_type for f in catalog.fields.values() if f.source == "conversation"
     }
     latest = latest_conversation_values(session, workspace_id, ids, set(conversation_types))
+    notes = latest_notes(session, workspace_id, ids)
     rows = []
     for contact in contacts:
         values = contact.custom_fields or {}
@@ -116,6 +120,7 @@ def contact_rows(
                     key: display(conversation_types[key], value)
                     for key, value in latest.get(contact.id or 0, {}).items()
                 },
+                latest_note=notes.get(contact.id or 0, ""),
             )
         )
     return rows

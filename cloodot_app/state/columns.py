@@ -13,6 +13,9 @@ from cloodot_app.services.custom_fields import FieldDefinitionSummary
 from cloodot_app.state.access import in_workspace, requires
 from cloodot_app.state.contacts import ContactsState
 
+# The column chooser's id of the "Latest note" column (custom fields are "entity:key").
+LATEST_NOTE_COLUMN = "note:latest"
+
 
 class ColumnsState(ContactsState):
     # Contact fields (editable) then conversation fields (read-only), in position order.
@@ -30,6 +33,10 @@ class ColumnsState(ContactsState):
             # Until a user chooses, show the first two contact fields.
             return [f"{c.entity}:{c.key}" for c in self.columns if c.entity == "contact"][:2]
         return [str(item) for item in chosen]
+
+    @rx.var
+    def show_latest_note(self) -> bool:
+        return LATEST_NOTE_COLUMN in self.visible_ids
 
     @rx.var
     def visible_columns(self) -> list[FieldDefinitionSummary]:

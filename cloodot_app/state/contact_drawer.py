@@ -16,6 +16,8 @@ from cloodot_app.services.contact_edits import shown_value
 from cloodot_app.services.contact_rows import LabelTag
 from cloodot_app.services.contacts import ContactDetails, EditableField
 from cloodot_app.state.access import in_workspace, requires
+from cloodot_app.state.contact_notes import ContactNotesState
+from cloodot_app.state.contact_segments import ContactSegmentsState
 from cloodot_app.state.contacts import ContactsState
 from cloodot_app.state.edit_conflicts import EditsWithoutOverwrite
 
@@ -48,6 +50,8 @@ class ContactDrawerState(EditsWithoutOverwrite, rx.State):
         self.is_open, self.loading, self.contact_id, self.error = True, True, contact_id, ""
         yield
         await self._reload()
+        if not self.error:
+            yield [ContactNotesState.load(contact_id), ContactSegmentsState.load(contact_id)]
 
     async def _reload(self) -> None:
         try:
@@ -66,6 +70,9 @@ class ContactDrawerState(EditsWithoutOverwrite, rx.State):
         await self._reload()
         table = await self.get_state(ContactsState)
         await table._refresh()
+        # An edit can move the contact into or out of segments.
+        segments = await self.get_state(ContactSegmentsState)
+        await segments._refresh()
 
     @requires(Capability.VIEW)
     def set_open(self, value: bool):

@@ -197,8 +197,8 @@ def test_move_menu_is_the_keyboard_way_to_drag(page: Page, app_server):
     column = page.get_by_role("region", name="High-value customers", exact=True)
     expect(column.get_by_role("listitem")).to_have_count(1)
     expect(column.get_by_role("listitem", name="Menumove Milo")).to_be_visible()
-    column.get_by_role("button", name="Move Menumove Milo").click()
-    expect(page.get_by_role("menu", name="Move Menumove Milo")).to_be_visible()
+    column.get_by_role("button", name="Actions for Menumove Milo").click()
+    expect(page.get_by_role("menu", name="Actions for Menumove Milo")).to_be_visible()
     page.get_by_role("menuitem", name="Enterprise plan").click()
     expect(page.get_by_text("Menumove Milo: sets Plan to Enterprise.")).to_be_visible()
     expect(

@@ -40,6 +40,9 @@ Conversations and their custom fields (conv.*):
 | c4           | Dan     | D-1      | "n/a"*  | Billing  | VIP         |            |
 | c5           | Eve     |          | 250     | Shipping |             | 2026-06-14 |
 | c6           | Frank   | (no fields at all)                                           |
+
+Notes: Alice "Wants a refund for order A-100" and "Called back, all fine"; Bob "100% sure
+he renews"; Dan "refund_pending"; Mallory (globex) "refund everything".
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ from cloodot_app.filters import (
 from cloodot_app.models import (
     Contact,
     ContactLabel,
+    ContactNote,
     Conversation,
     CustomFieldDefinition,
     Label,
@@ -280,6 +284,15 @@ MALLORY = {
 }
 
 
+# Notes by contact name (the "Notes" field: any note may match).
+NOTES = {
+    ALICE: ["Wants a refund for order A-100", "Called back, all fine"],
+    BOB: ["100% sure he renews"],
+    DAN: ["refund_pending"],
+    "Mallory Archer": ["refund everything"],
+}
+
+
 @dataclass
 class World:
     ws: int
@@ -356,6 +369,11 @@ def world(session: Session) -> World:
             for number, values in enumerate(person["conversations"])
         ]
     session.add_all(conversations)
+    session.add_all(
+        ContactNote(workspace_id=ws, contact_id=contact.id, body=body)
+        for ws, person, contact in people
+        for body in NOTES.get(person["name"], [])
+    )
     session.commit()
     mallory = people[-1][2]
     return World(
@@ -417,6 +435,7 @@ def test_world_is_what_the_tables_say(session, world, dialect):
         "campaign_opt_in",
         "label",
         "has_conversations",
+        "notes",
         *(f"cf.{key}" for key, *_ in CONTACT_FIELDS),
         *(f"conv.{key}" for key, *_ in CONVERSATION_FIELDS),
     }
@@ -604,6 +623,17 @@ CASES = [
     ("conv.due", "more_than_days_ago", 30, {ALICE}),
     ("conv.due", "is_empty", None, {BOB, DAN, FRANK}),
     ("conv.due", "is_not_empty", None, {ALICE, EVE}),
+    # ---- notes: a contact matches when ANY of its notes does (Mallory's never shows)
+    ("notes", "contains", "refund", {ALICE, DAN}),
+    ("notes", "contains", "REFUND FOR", {ALICE}),
+    ("notes", "contains", "all fine", {ALICE}),
+    ("notes", "contains", "100%", {BOB}),
+    ("notes", "contains", "100_", NOBODY),
+    ("notes", "contains", "d_p", {DAN}),
+    ("notes", "contains", "everything", NOBODY),
+    ("notes", "not_contains", "refund", {BOB, CAROL, EVE, FRANK, GRACE}),
+    ("notes", "is_not_empty", None, {ALICE, BOB, DAN}),
+    ("notes", "is_empty", None, {CAROL, EVE, FRANK, GRACE}),
 ]
 
 
@@ -625,6 +655,7 @@ FIELD_KINDS = {
     "campaign_opt_in": "boolean",
     "has_conversations": "boolean",
     "label": "label",
+    "notes": "notes",
     "cf.company": "text",
     "cf.website": "text",
     "cf.mobile": "text",

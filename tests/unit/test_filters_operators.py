@@ -33,7 +33,7 @@ from cloodot_app.state.condition_builder import _input_kind, field_choices
 from tests.unit.test_filters import FIELD_KINDS, memory_catalog
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
-KINDS = ("text", "number", "date", "select", "multi_select", "boolean", "label")
+KINDS = ("text", "number", "date", "select", "multi_select", "boolean", "label", "notes")
 ALL_OPERATORS = [
     pytest.param(operator, id=f"{kind}-{key}")
     for kind, operators in OPERATORS.items()
@@ -62,6 +62,7 @@ FIELD_OF_KIND = {
     "multi_select": ["cf.interests", "conv.tags"],
     "boolean": ["campaign_opt_in", "has_conversations"],
     "label": ["label"],
+    "notes": ["notes"],
 }
 
 

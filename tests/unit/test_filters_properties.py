@@ -42,6 +42,7 @@ from cloodot_app.filters import (
 from cloodot_app.models import (
     Contact,
     ContactLabel,
+    ContactNote,
     Conversation,
     CustomFieldDefinition,
     Label,
@@ -240,6 +241,14 @@ PEOPLE: list[dict[str, Any]] = [
         ],
     },
 ]
+# Notes by contact name: "Notes" conditions hold when any of them does.
+NOTES: dict[str, list[str]] = {
+    "Alice Archer": ["Wants a refund for A-100", "called back: 50% off agreed"],
+    "Bob Baker": ["_vip_ \\ maybe"],
+    "Dan O'Neil": [""],
+    "Hal _Nine_ \\ Thousand": ["Example customer", "second note", "ÑANDÚ"],
+    "Mallory": ["refund everything", "example"],
+}
 # Matches almost everything; lives in globex and must never be in acme's rows.
 MALLORY = {
     **PEOPLE[0],
@@ -313,6 +322,10 @@ def _seed(engine: sa.Engine) -> World:
                     custom_fields=values,
                 )
                 for values in person["conversations"]
+            )
+            session.add_all(
+                ContactNote(workspace_id=ws, contact_id=contact.id, body=body)
+                for body in NOTES.get(person["name"], [])
             )
         session.commit()
         return World(
@@ -513,6 +526,14 @@ def _holds(person: dict, condition, world: World) -> bool | None:
         return person["campaign_opt_in"] is value
     if info.key == "has_conversations":
         return bool(person["conversations"]) is value
+    if info.key == "notes":
+        notes = NOTES.get(person["name"], [])
+        if op == "is_empty":
+            return not notes
+        if op == "is_not_empty":
+            return bool(notes)
+        found = any(value.lower() in note.lower() for note in notes)
+        return found if op == "contains" else not found
     names = {name for name, label_id in world.labels.items() if label_id in value}
     has = set(person["labels"])
     if op == "has_any_of":
@@ -553,6 +574,7 @@ ANY_FIELD_KEYS = [
     "campaign_opt_in",
     "label",
     "has_conversations",
+    "notes",
     *(f"cf.{key}" for key, *_ in CONTACT_FIELDS),
     *(f"conv.{key}" for key, *_ in CONVERSATION_FIELDS),
 ]
@@ -566,6 +588,7 @@ KIND_OF = {
     "campaign_opt_in": "boolean",
     "label": "label",
     "has_conversations": "boolean",
+    "notes": "notes",
 }
 for _prefix, _fields in (("cf.", CONTACT_FIELDS), ("conv.", CONVERSATION_FIELDS)):
     for _key, _label, _type, _options in _fields:
