@@ -3,7 +3,7 @@
 A new table only: the rows already in the database are not touched.
 
 Revision ID: c7a4e2d9f1b3
-Revises: b5e1c3a7d2f4
+Revises: c3d9e2f1a6b8
 Create Date: 2026-11-30 10:20:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "c7a4e2d9f1b3"
-down_revision: str | None = "b5e1c3a7d2f4"
+down_revision: str | None = "c3d9e2f1a6b8"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

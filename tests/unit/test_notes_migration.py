@@ -21,7 +21,7 @@ from tests.unit.migration_helpers import (
     upgrade_to,
 )
 
-BEFORE = "b5e1c3a7d2f4"  # import_job, the revision before contact_note
+BEFORE = "c3d9e2f1a6b8"  # segment_daily_count, the revision before contact_note
 REVISION = "c7a4e2d9f1b3"
 
 
