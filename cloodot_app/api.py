@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, StreamingResponse
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
 from starlette.routing import Route
 
 from cloodot_app import routes, session_routes
@@ -19,7 +19,9 @@ from cloodot_app.access import Capability, Identity, refusal
 from cloodot_app.db import session_scope
 from cloodot_app.errors import UserError
 from cloodot_app.models import MESSAGING_CHANNELS
-from cloodot_app.services import accounts, contact_audit, export
+from cloodot_app.services import accounts, channels, contact_audit, export
+from cloodot_app.services.channels import webhooks
+from cloodot_app.services.channels.payloads import MalformedPayload
 from cloodot_app.services.importer import import_file, problems_suffix
 from cloodot_app.services.ingestion import IncomingMessage, UnknownChannel, ingest_message
 from cloodot_app.services.workspaces import workspace_by_token
@@ -28,6 +30,8 @@ from cloodot_app.settings import settings
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+# A webhook POST may carry a batch of updates; Meta's stay far below this.
+MAX_WEBHOOK_BYTES = 1024 * 1024
 # Workspace ingestion tokens are secrets.token_urlsafe(24) (32 characters); the column
 # holds 128. Anything longer is not a token and is refused without a database query.
 MAX_TOKEN_LENGTH = 128
@@ -176,6 +180,83 @@ async def post_channel_message(request: Request) -> JSONResponse:
     )
 
 
+def _connection_for_key(key: str) -> channels.ConnectionKeys | None:
+    with session_scope() as session:
+        return channels.connection_by_key(session, key)
+
+
+async def _webhook_connection(request: Request) -> channels.ConnectionKeys | JSONResponse:
+    key = request.path_params["key"]
+    keys = await run_in_threadpool(_connection_for_key, key) if len(key) <= 64 else None
+    if keys is None or keys.kind not in channels.META_KINDS:
+        return _error(
+            404,
+            "No channel is connected at this address. Copy the webhook URL "
+            "from Settings → Channels again.",
+        )
+    return keys
+
+
+@rule("anyone with the connection's verify token (Meta's subscription handshake)")
+async def get_webhook(request: Request):
+    """GET /api/webhooks/{key}?hub.mode=subscribe&hub.verify_token=…&hub.challenge=… —
+    the provider checks the URL: the challenge comes back only for the right token."""
+    keys = await _webhook_connection(request)
+    if isinstance(keys, JSONResponse):
+        return keys
+    challenge = webhooks.handshake(keys, request.query_params)
+    if challenge is None:
+        return _error(403, "The verify token does not match this connection's.")
+    return PlainTextResponse(
+        challenge, headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+    )
+
+
+@rule("the provider, signing the body with the connection's app secret (X-Hub-Signature-256)")
+async def post_webhook(request: Request) -> JSONResponse:
+    """POST /api/webhooks/{key} — WhatsApp Cloud API, Messenger or Instagram updates.
+
+    The signature is checked on the raw body before it is parsed; a missing or wrong one
+    is 401 and nothing is read further. A body that is not the provider's documented
+    shape is 400 with nothing stored; otherwise every message is stored once (200).
+    """
+    keys = await _webhook_connection(request)
+    if isinstance(keys, JSONResponse):
+        return keys
+    signature = request.headers.get(webhooks.SIGNATURE_HEADER)
+    if not signature:
+        return _error(401, "The X-Hub-Signature-256 header is missing.")
+    try:
+        body = await _read_body(request, MAX_WEBHOOK_BYTES)
+    except _BodyTooLarge:
+        return _error(413, f"The body is larger than {MAX_WEBHOOK_BYTES} bytes.")
+    if not webhooks.signature_matches(keys.app_secret, body, signature):
+        return _error(
+            401,
+            "The X-Hub-Signature-256 does not match the body: check the app secret in "
+            "Settings → Channels.",
+        )
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        return _error(400, "The body is not valid JSON.")
+    try:
+        batch = webhooks.parse(keys.kind, payload)
+        delivery = await run_in_threadpool(webhooks.store, session_scope, keys, batch)
+    except MalformedPayload as error:
+        return _error(400, "The body is not a valid webhook update.", details=[str(error)])
+    except RecursionError:
+        return _error(400, "The body is nested too deeply.")
+    return JSONResponse(
+        {
+            "received": delivery.received,
+            "stored": delivery.stored,
+            "duplicates": delivery.duplicates,
+            "ignored": delivery.ignored,
+        }
+    )
+
+
 @rule("a member who may Download CSV, with a one-use ticket of their workspace")
 async def get_contacts_export(request: Request):
     """GET /api/contacts/export.csv?ticket=… — stream a CSV export.
@@ -271,6 +352,8 @@ def build_api() -> Starlette:
         exception_handlers={Exception: _unexpected_error},
         routes=[
             Route(routes.API_CHANNEL_MESSAGES, post_channel_message, methods=["POST"]),
+            Route(routes.API_WEBHOOK, get_webhook, methods=["GET"]),
+            Route(routes.API_WEBHOOK, post_webhook, methods=["POST"]),
             Route(routes.API_IMPORT_ERRORS, get_import_errors, methods=["GET"]),
             Route(routes.API_CONTACTS_EXPORT, get_contacts_export, methods=["GET"]),
             Route(

@@ -17,6 +17,8 @@ RESET_PASSWORD = "/reset-password"
 ACCEPT_INVITATION = "/accept-invitation"
 
 API_CHANNEL_MESSAGES = "/api/channels/{channel}/messages"
+# A WhatsApp, Messenger or Instagram connection's webhook (the key is the connection's).
+API_WEBHOOK = "/api/webhooks/{key}"
 API_CONTACTS_EXPORT = "/api/contacts/export.csv"
 API_IMPORT_ERRORS = "/api/imports/{token}/errors.csv"
 API_SESSION_START = "/api/session/start"
