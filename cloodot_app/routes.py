@@ -9,6 +9,7 @@ LABELS = "/settings/labels"
 CUSTOM_FIELDS = "/settings/fields"
 MEMBERS = "/settings/members"
 AUDIT_LOG = "/settings/audit"
+CHANNELS = "/settings/channels"
 
 # Before sign-in.
 SIGN_IN = "/signin"
