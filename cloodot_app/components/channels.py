@@ -9,6 +9,7 @@ from cloodot_app import routes
 from cloodot_app.components.contact_bits import relative_time
 from cloodot_app.components.dialogs import confirm_dialog, dialog_actions, error_alert
 from cloodot_app.components.members import copy_field
+from cloodot_app.settings import settings
 from cloodot_app.state.channels import KIND_CHOICES, ChannelConnectionsState, ConnectionView
 
 S = ChannelConnectionsState
@@ -287,6 +288,22 @@ def connections_list() -> rx.Component:
                 width="100%",
             ),
         ),
+    )
+
+
+def demo_note() -> rx.Component:
+    """Demo mode: the sample website with this workspace's widget on it."""
+    if not settings.demo_mode:
+        return rx.fragment()
+    return rx.callout(
+        rx.text(
+            "Demo: write to this workspace through the WebChat widget on ",
+            rx.link("a sample website", href=routes.DEMO_WEBCHAT, is_external=True),
+            ", then watch yourself arrive in All contacts with Live on.",
+        ),
+        icon="message_circle_more",
+        color_scheme="indigo",
+        width="100%",
     )
 
 
