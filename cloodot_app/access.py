@@ -32,6 +32,7 @@ class Capability(enum.StrEnum):
     IMPORT = "import"
     MANAGE_FIELDS = "manage_fields"
     MANAGE_WORKSPACE = "manage_workspace"
+    MANAGE_CHANNELS = "manage_channels"
 
 
 # Per capability: (what the refusal says a role cannot do, the README table's row).
@@ -58,6 +59,10 @@ CAPABILITY_WORDS: dict[Capability, tuple[str, str]] = {
     Capability.MANAGE_WORKSPACE: (
         "manage the workspace",
         "members and roles, ingestion tokens (create, rotate), audit log",
+    ),
+    Capability.MANAGE_CHANNELS: (
+        "manage channel connections",
+        "channel connections (WhatsApp, Messenger, Instagram, WebChat)",
     ),
 }
 

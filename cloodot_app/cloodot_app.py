@@ -8,6 +8,7 @@ from cloodot_app import routes
 from cloodot_app.api import build_api
 from cloodot_app.demo_traffic import run_demo_traffic
 from cloodot_app.pages.audit_log import audit_log_page
+from cloodot_app.pages.channels import channels_page
 from cloodot_app.pages.contacts import contacts_page
 from cloodot_app.pages.importer import import_page
 from cloodot_app.pages.leads import leads_page
@@ -22,6 +23,7 @@ from cloodot_app.pages.sign_in import (
 )
 from cloodot_app.startup import prepare_database
 from cloodot_app.state.audit_log import AuditLogState
+from cloodot_app.state.channels import ChannelConnectionsState
 from cloodot_app.state.columns import ColumnsState
 from cloodot_app.state.contacts import ContactsState
 from cloodot_app.state.custom_fields import CustomFieldsState
@@ -74,6 +76,7 @@ signed_in_page(custom_fields_page, routes.CUSTOM_FIELDS, "Custom fields", Custom
 signed_in_page(import_page, routes.IMPORT, "Import contacts")
 signed_in_page(members_page, routes.MEMBERS, "Members", MembersState.load)
 signed_in_page(audit_log_page, routes.AUDIT_LOG, "Audit log", AuditLogState.load)
+signed_in_page(channels_page, routes.CHANNELS, "Channels", ChannelConnectionsState.load)
 
 app.add_page(sign_in_page, route=routes.SIGN_IN, title="Sign in · Cloodot")
 app.add_page(forgot_password_page, route=routes.FORGOT_PASSWORD, title="Forgot password · Cloodot")

@@ -62,6 +62,10 @@ class UnknownChannel(UserError):
     """A channel name the ingestion endpoint does not serve."""
 
 
+class ChannelError(UserError):
+    """A channel connection that cannot be made or changed as asked."""
+
+
 class SelectionChanged(UserError):
     """A bulk action's frozen selection no longer holds: nothing was done."""
 

@@ -402,3 +402,52 @@ class ContactNote(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     # Set when the text was changed after it was written ("edited" beside the time).
     edited_at: datetime | None = Field(default=None)
+
+
+# --------------------------------------------------------------------------- channels
+
+
+class ChannelKind(enum.StrEnum):
+    """What a channel connection connects (Settings → Channels)."""
+
+    WHATSAPP = "whatsapp"
+    MESSENGER = "messenger"
+    INSTAGRAM = "instagram"
+    WEBCHAT = "webchat"
+
+    @property
+    def channel(self) -> Channel:
+        """The channel its contacts and messages are stored under."""
+        return Channel.FACEBOOK if self is ChannelKind.MESSENGER else Channel(self.value)
+
+
+class ChannelConnection(SQLModel, table=True):
+    """A WhatsApp number, a Facebook Page, an Instagram account (each a Meta webhook) or
+    a WebChat site, connected to one workspace.
+
+    `key` is random and public: the last part of the webhook URL, or the WebChat site
+    key in the widget's snippet. A Meta webhook needs the verify token (made here, pasted
+    into the app's dashboard, answered in the subscription handshake) and the app secret
+    (from the dashboard: every POST is signed with it). The secret is kept as it is,
+    because checking an HMAC needs it; the UI shows only its last characters.
+    """
+
+    __tablename__ = "channel_connection"
+    __table_args__ = (sa.Index("ix_channel_connection_ws_kind", "workspace_id", "kind", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", ondelete="CASCADE")
+    kind: str = Field(max_length=20)  # ChannelKind
+    name: str = Field(max_length=120)
+    key: str = Field(max_length=64, unique=True)
+    verify_token: str = Field(default="", max_length=128)
+    app_secret: str = Field(default="", max_length=200)
+    # WebChat: the web origins (scheme://host[:port]) whose pages may post messages.
+    allowed_origins: list[str] = _json_field([])
+    # WebChat: the widget asks for a name and an email (both optional) before the chat.
+    ask_details: bool = Field(default=True)
+    created_by: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+    secret_changed_at: datetime | None = Field(default=None)
+    # The last time a delivery was accepted (a signed webhook POST, a WebChat message).
+    last_delivery_at: datetime | None = Field(default=None)

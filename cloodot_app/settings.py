@@ -85,6 +85,14 @@ class Settings:
     login_limit_client: str = field(
         default_factory=lambda: os.environ.get("CLOODOT_LOGIN_LIMIT_CLIENT", "20 per 15 minutes")
     )
+    # WebChat messages allowed per visitor and per site in a moving window (`limits`
+    # notation); counted in Redis when REDIS_URL is set.
+    webchat_limit_visitor: str = field(
+        default_factory=lambda: os.environ.get("CLOODOT_WEBCHAT_LIMIT_VISITOR", "10 per minute")
+    )
+    webchat_limit_site: str = field(
+        default_factory=lambda: os.environ.get("CLOODOT_WEBCHAT_LIMIT_SITE", "120 per minute")
+    )
     invitation_days: float = field(
         default_factory=lambda: float(os.environ.get("CLOODOT_INVITATION_DAYS", "7"))
     )

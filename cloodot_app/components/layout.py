@@ -127,6 +127,10 @@ def sidebar() -> rx.Component:
                     _section("Settings"),
                     _nav_link("Labels", "tag", routes.LABELS),
                     _nav_link("Custom fields", "list_plus", routes.CUSTOM_FIELDS),
+                    rx.cond(
+                        can(Capability.MANAGE_CHANNELS),
+                        _nav_link("Channels", "plug", routes.CHANNELS),
+                    ),
                 ),
             ),
             rx.cond(

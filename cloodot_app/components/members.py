@@ -521,8 +521,9 @@ def channels_section() -> rx.Component:
     return rx.vstack(
         section_heading(
             "Channels",
-            "Instagram, Facebook, WhatsApp and WebChat send incoming messages to this "
-            "endpoint; each message creates or updates a contact.",
+            "Your own systems can send messages to this endpoint as JSON; each message "
+            "creates or updates a contact. WhatsApp, Messenger, Instagram and WebChat "
+            "connect in Settings → Channels.",
         ),
         rx.card(
             rx.vstack(

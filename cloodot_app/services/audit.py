@@ -57,6 +57,11 @@ ACTION_WORDS = {
     "members.remove": "Removed a member",
     "members.role_change": "Changed a role",
     "workspace.ingest_token_rotate": "Rotated the ingestion token",
+    "channels.connect": "Connected a channel",
+    "channels.verify_token_rotate": "Rotated a verify token",
+    "channels.app_secret_replace": "Replaced an app secret",
+    "channels.webchat_change": "Changed a WebChat site",
+    "channels.disconnect": "Disconnected a channel",
 }
 
 # Who acted, when no user did (and when the user has since been deleted).

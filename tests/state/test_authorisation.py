@@ -22,6 +22,7 @@ import cloodot_app.cloodot_app  # noqa: F401  (registers every state of the app)
 from cloodot_app.access import ROLE_CAPABILITIES, Capability, Role
 from cloodot_app.db import session_scope
 from cloodot_app.models import (
+    ChannelConnection,
     Contact,
     CustomFieldDefinition,
     Label,
@@ -120,7 +121,23 @@ def world(workspace_on_both) -> World:
             sa.select(Contact.id).where(Contact.workspace_id == workspace).limit(1)
         ).scalar_one()
         other = ensure_workspace(session, "globex").id
-        ids = {"contact": contact, "label": label.id, "field": field.id, "segment": segment.id}
+        connection = ChannelConnection(
+            workspace_id=workspace,
+            kind="whatsapp",
+            name="Support line",
+            key="authorisation-test-key",
+            verify_token="verify-token",
+            app_secret="5f3c2a9e8b7d6c1f0e4a3b2c1d0e9f8a",
+        )
+        session.add(connection)
+        session.flush()
+        ids = {
+            "contact": contact,
+            "label": label.id,
+            "field": field.id,
+            "segment": segment.id,
+            "connection": connection.id,
+        }
     return World(workspace, other, ids)
 
 
@@ -159,7 +176,7 @@ SPEC = {"match": "all", "conditions": [{"field": "name", "operator": "contains",
 
 
 def _argument(name: str, annotation: Any, ids: dict[str, int]) -> Any:
-    for key in ("contact", "label", "segment", "field"):
+    for key in ("contact", "label", "segment", "field", "connection"):
         if name.startswith(key) and name.endswith("_id"):
             return ids[key]
     if name in ("index",):
@@ -197,6 +214,9 @@ def _aim_at(state, world: World) -> None:
     values = {
         "contact_id": ids["contact"],
         "delete_id": ids["label"],
+        "rotate_id": ids["connection"],
+        "secret_id": ids["connection"],
+        "new_secret": "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
         "edit_id": ids["label"],
         "segment_id": ids["segment"],
         "editing_cell": f"{ids['contact']}:name",

@@ -29,6 +29,7 @@ EXPECTED = [
     (Capability.IMPORT, False, True, True),
     (Capability.MANAGE_FIELDS, False, False, True),
     (Capability.MANAGE_WORKSPACE, False, False, True),
+    (Capability.MANAGE_CHANNELS, False, False, True),
 ]
 
 
@@ -89,7 +90,7 @@ def test_the_table_is_rendered_from_the_rules():
     assert len(table) == 2 + len(Capability)
     assert table[2].endswith("| ✔ | ✔ | ✔ |")
     assert table[-1] == (
-        "| members and roles, ingestion tokens (create, rotate), audit log | — | — | ✔ |"
+        "| channel connections (WhatsApp, Messenger, Instagram, WebChat) | — | — | ✔ |"
     )
     for line, (_, agent, manager, admin) in zip(table[2:], EXPECTED, strict=True):
         marks = [cell.strip() for cell in line.strip("|").split("|")[1:]]
