@@ -30,6 +30,7 @@ class Capability(enum.StrEnum):
     EXPORT = "export"
     DELETE_CONTACTS = "delete_contacts"
     IMPORT = "import"
+    BULK_EDIT = "bulk_edit"
     MANAGE_FIELDS = "manage_fields"
     MANAGE_WORKSPACE = "manage_workspace"
 
@@ -51,6 +52,10 @@ CAPABILITY_WORDS: dict[Capability, tuple[str, str]] = {
     Capability.EXPORT: ("download contacts", "Download CSV"),
     Capability.DELETE_CONTACTS: ("delete contacts", "delete contacts (bulk delete)"),
     Capability.IMPORT: ("import contacts", "import contacts from CSV"),
+    Capability.BULK_EDIT: (
+        "edit contacts in bulk",
+        "bulk edit (labels, a field, opt-in of many contacts at once)",
+    ),
     Capability.MANAGE_FIELDS: (
         "change labels or custom fields",
         "labels and custom-field settings",
@@ -67,6 +72,7 @@ _MANAGERS = _EVERYONE | {
     Capability.EXPORT,
     Capability.DELETE_CONTACTS,
     Capability.IMPORT,
+    Capability.BULK_EDIT,
 }
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {

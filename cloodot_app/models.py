@@ -365,3 +365,43 @@ class ImportJob(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow)
     heartbeat_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = Field(default=None)
+
+
+class BulkEdit(SQLModel, table=True):
+    """One bulk edit (a label added or removed, a field or campaign opt-in set on many
+    contacts): what it set, how far it got, and until when it can be undone. Its counts
+    are updated in the same transaction as each chunk of contacts they count
+    (services/contact_bulk_edits.py)."""
+
+    __tablename__ = "bulk_edit"
+    __table_args__ = (sa.Index("ix_bulk_edit_ws_started", "workspace_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", ondelete="CASCADE")
+    actor_user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    action: str = Field(max_length=20)  # contact_bulk_edits.BulkAction
+    label_id: int | None = Field(default=None)
+    field_key: str = Field(default="", max_length=80)
+    # The value set ({"value": …}), as stored on the contacts.
+    value: dict[str, Any] = _json_field({})
+    # What the confirmation promised: how many were selected, and the edit in words.
+    selected: int = Field(default=0)
+    summary: str = Field(default="", max_length=500)
+    status: str = Field(default="running", max_length=20)  # running, done, stopped, undone
+    done: int = Field(default=0)  # selected contacts handled so far
+    changed: int = Field(default=0)  # of which changed (the others already had the value)
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = Field(default=None)
+    undone_at: datetime | None = Field(default=None)
+
+
+class BulkEditChange(SQLModel, table=True):
+    """A contact a bulk edit changed and the value it had before: what Undo puts back."""
+
+    __tablename__ = "bulk_edit_change"
+
+    bulk_edit_id: int = Field(foreign_key="bulk_edit.id", ondelete="CASCADE", primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", ondelete="CASCADE", primary_key=True)
+    # {"value": the previous value} (a field's old value, None when it had none; the old
+    # opt-in); empty for labels, whose previous state the action itself says.
+    old: dict[str, Any] = _json_field({})

@@ -43,6 +43,8 @@ ACTION_WORDS = {
     "contacts.delete": "Deleted contacts",
     "contacts.import": "Imported contacts",
     "contacts.opt_in": "Changed campaign opt-in",
+    "contacts.bulk_edit": "Edited contacts in bulk",
+    "contacts.bulk_edit_undo": "Undid a bulk edit",
     "members.add": "Added a member",
     "members.invite": "Invited a member",
     "members.invitation_revoke": "Revoked an invitation",
