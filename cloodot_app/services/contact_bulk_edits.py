@@ -33,7 +33,12 @@ from cloodot_app.services import audit
 from cloodot_app.services.audit import ConsentSource
 from cloodot_app.services.contact_audit import OPT_IN, describe_view
 from cloodot_app.services.contact_deletes import Selection
-from cloodot_app.services.contact_rows import display
+from cloodot_app.services.contact_rows import LabelTag, display
+from cloodot_app.services.custom_fields.definitions import (
+    FieldDefinitionSummary,
+    field_definitions,
+)
+from cloodot_app.services.labels import label_tags
 from cloodot_app.services.workspaces import bump_data_version
 
 BULK_EDIT = "contacts.bulk_edit"
@@ -127,6 +132,35 @@ class UndoResult:
     reverted: int
     # Changed again since the bulk edit (or deleted): they keep their new value.
     kept: int
+
+
+# --------------------------------------------------------------------------- the dialog
+
+
+@dataclass
+class BulkEditChoices:
+    """What the dialog offers: the selection frozen as it opened, how many it holds, and
+    the workspace's labels and contact fields."""
+
+    selection: Selection
+    selected: int
+    labels: list[LabelTag]
+    fields: list[FieldDefinitionSummary]
+
+
+def bulk_edit_choices(session: Session, workspace_id: int, selection: Selection) -> BulkEditChoices:
+    selection = selection.frozen(session, workspace_id)
+    selected = session.execute(
+        sa.select(sa.func.count())
+        .select_from(Contact)
+        .where(selection.condition(session, workspace_id))
+    ).scalar_one()
+    return BulkEditChoices(
+        selection,
+        selected,
+        label_tags(session, workspace_id),
+        field_definitions(session, workspace_id, FieldEntity.CONTACT.value),
+    )
 
 
 # --------------------------------------------------------------------------- the plan
