@@ -31,6 +31,7 @@ class Capability(enum.StrEnum):
     DELETE_CONTACTS = "delete_contacts"
     IMPORT = "import"
     BULK_EDIT = "bulk_edit"
+    MERGE_CONTACTS = "merge_contacts"
     MANAGE_FIELDS = "manage_fields"
     MANAGE_WORKSPACE = "manage_workspace"
 
@@ -56,6 +57,10 @@ CAPABILITY_WORDS: dict[Capability, tuple[str, str]] = {
         "edit contacts in bulk",
         "bulk edit (labels, a field, opt-in of many contacts at once)",
     ),
+    Capability.MERGE_CONTACTS: (
+        "merge contacts",
+        "possible duplicates, merge contacts",
+    ),
     Capability.MANAGE_FIELDS: (
         "change labels or custom fields",
         "labels and custom-field settings",
@@ -73,6 +78,7 @@ _MANAGERS = _EVERYONE | {
     Capability.DELETE_CONTACTS,
     Capability.IMPORT,
     Capability.BULK_EDIT,
+    Capability.MERGE_CONTACTS,
 }
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {

@@ -12,6 +12,7 @@ from cloodot_app.components.contact_bits import (
     relative_time,
 )
 from cloodot_app.components.dialogs import conflict_dialog
+from cloodot_app.components.duplicates import merged_from_section
 from cloodot_app.components.side_drawer import side_drawer
 from cloodot_app.services.contacts import ConversationSummary
 from cloodot_app.state.contact_drawer import ContactDrawerState, DrawerField
@@ -288,6 +289,7 @@ def contact_drawer() -> rx.Component:
                         )
                     ),
                     _consent_history(),
+                    merged_from_section(ContactDrawerState.contact.merged_from),
                     _labels_section(),
                     rx.separator(),
                     rx.heading("Fields", size="3"),

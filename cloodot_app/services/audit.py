@@ -35,6 +35,7 @@ class ConsentSource(enum.StrEnum):
     IMPORT = "import"
     INGESTION = "ingestion"
     BULK = "bulk"  # a person, many contacts at once
+    MERGE = "merge"  # a person merged contacts and chose this value
 
 
 # What the Audit log page says for each action (an action not listed is shown as it is).
@@ -45,6 +46,7 @@ ACTION_WORDS = {
     "contacts.opt_in": "Changed campaign opt-in",
     "contacts.bulk_edit": "Edited contacts in bulk",
     "contacts.bulk_edit_undo": "Undid a bulk edit",
+    "contacts.merge": "Merged contacts",
     "members.add": "Added a member",
     "members.invite": "Invited a member",
     "members.invitation_revoke": "Revoked an invitation",
@@ -67,6 +69,7 @@ CONSENT_SOURCE_WORDS = {
     ConsentSource.IMPORT.value: "Import",
     ConsentSource.INGESTION.value: "Ingestion",
     ConsentSource.BULK.value: "Bulk edit",
+    ConsentSource.MERGE.value: "Merge",
 }
 
 

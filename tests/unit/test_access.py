@@ -28,6 +28,7 @@ EXPECTED = [
     (Capability.DELETE_CONTACTS, False, True, True),
     (Capability.IMPORT, False, True, True),
     (Capability.BULK_EDIT, False, True, True),
+    (Capability.MERGE_CONTACTS, False, True, True),
     (Capability.MANAGE_FIELDS, False, False, True),
     (Capability.MANAGE_WORKSPACE, False, False, True),
 ]
