@@ -30,6 +30,8 @@ class Capability(enum.StrEnum):
     EXPORT = "export"
     DELETE_CONTACTS = "delete_contacts"
     IMPORT = "import"
+    BULK_EDIT = "bulk_edit"
+    MERGE_CONTACTS = "merge_contacts"
     MANAGE_FIELDS = "manage_fields"
     MANAGE_WORKSPACE = "manage_workspace"
     MANAGE_CHANNELS = "manage_channels"
@@ -52,6 +54,14 @@ CAPABILITY_WORDS: dict[Capability, tuple[str, str]] = {
     Capability.EXPORT: ("download contacts", "Download CSV"),
     Capability.DELETE_CONTACTS: ("delete contacts", "delete contacts (bulk delete)"),
     Capability.IMPORT: ("import contacts", "import contacts from CSV"),
+    Capability.BULK_EDIT: (
+        "edit contacts in bulk",
+        "bulk edit (labels, a field, opt-in of many contacts at once)",
+    ),
+    Capability.MERGE_CONTACTS: (
+        "merge contacts",
+        "possible duplicates, merge contacts",
+    ),
     Capability.MANAGE_FIELDS: (
         "change labels or custom fields",
         "labels and custom-field settings",
@@ -72,6 +82,8 @@ _MANAGERS = _EVERYONE | {
     Capability.EXPORT,
     Capability.DELETE_CONTACTS,
     Capability.IMPORT,
+    Capability.BULK_EDIT,
+    Capability.MERGE_CONTACTS,
 }
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {

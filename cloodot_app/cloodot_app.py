@@ -10,6 +10,7 @@ from cloodot_app.demo_traffic import run_demo_traffic
 from cloodot_app.pages.audit_log import audit_log_page
 from cloodot_app.pages.channels import channels_page
 from cloodot_app.pages.contacts import contacts_page
+from cloodot_app.pages.duplicates import duplicates_page
 from cloodot_app.pages.importer import import_page
 from cloodot_app.pages.leads import leads_page
 from cloodot_app.pages.members import members_page
@@ -27,6 +28,7 @@ from cloodot_app.state.channels import ChannelConnectionsState
 from cloodot_app.state.columns import ColumnsState
 from cloodot_app.state.contacts import ContactsState
 from cloodot_app.state.custom_fields import CustomFieldsState
+from cloodot_app.state.duplicates import DuplicatesState
 from cloodot_app.state.labels import LabelsState
 from cloodot_app.state.leads import LeadsState
 from cloodot_app.state.live import LiveState
@@ -74,6 +76,7 @@ signed_in_page(leads_page, routes.LEADS, "Leads", LiveState.stop, LeadsState.loa
 signed_in_page(labels_page, routes.LABELS, "Labels", LabelsState.load)
 signed_in_page(custom_fields_page, routes.CUSTOM_FIELDS, "Custom fields", CustomFieldsState.load)
 signed_in_page(import_page, routes.IMPORT, "Import contacts")
+signed_in_page(duplicates_page, routes.DUPLICATES, "Possible duplicates", DuplicatesState.load)
 signed_in_page(members_page, routes.MEMBERS, "Members", MembersState.load)
 signed_in_page(audit_log_page, routes.AUDIT_LOG, "Audit log", AuditLogState.load)
 signed_in_page(channels_page, routes.CHANNELS, "Channels", ChannelConnectionsState.load)

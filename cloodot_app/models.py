@@ -72,6 +72,8 @@ class Contact(SQLModel, table=True):
         sa.Index("ix_contact_ws_name", "workspace_id", "name", "id"),
         sa.Index("ix_contact_ws_email", "workspace_id", "email"),
         sa.Index("ix_contact_ws_phone", "workspace_id", "phone"),
+        # The duplicate finder groups by phone digits.
+        sa.Index("ix_contact_ws_phone_digits", "workspace_id", "phone_digits"),
         # One contact per sender and channel: concurrent first messages from one sender
         # cannot create two (services.ingestion inserts with ON CONFLICT DO NOTHING).
         sa.Index(
@@ -402,6 +404,83 @@ class ContactNote(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     # Set when the text was changed after it was written ("edited" beside the time).
     edited_at: datetime | None = Field(default=None)
+
+
+class BulkEdit(SQLModel, table=True):
+    """One bulk edit (a label added or removed, a field or campaign opt-in set on many
+    contacts): what it set, how far it got, and until when it can be undone. Its counts
+    are updated in the same transaction as each chunk of contacts they count
+    (services/contact_bulk_edits.py)."""
+
+    __tablename__ = "bulk_edit"
+    __table_args__ = (sa.Index("ix_bulk_edit_ws_started", "workspace_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", ondelete="CASCADE")
+    actor_user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    action: str = Field(max_length=20)  # contact_bulk_edits.BulkAction
+    label_id: int | None = Field(default=None)
+    field_key: str = Field(default="", max_length=80)
+    # The value set ({"value": …}), as stored on the contacts.
+    value: dict[str, Any] = _json_field({})
+    # What the confirmation promised: how many were selected, and the edit in words.
+    selected: int = Field(default=0)
+    summary: str = Field(default="", max_length=500)
+    status: str = Field(default="running", max_length=20)  # running, done, stopped, undone
+    done: int = Field(default=0)  # selected contacts handled so far
+    changed: int = Field(default=0)  # of which changed (the others already had the value)
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = Field(default=None)
+    undone_at: datetime | None = Field(default=None)
+
+
+class BulkEditChange(SQLModel, table=True):
+    """A contact a bulk edit changed and the value it had before: what Undo puts back."""
+
+    __tablename__ = "bulk_edit_change"
+
+    bulk_edit_id: int = Field(foreign_key="bulk_edit.id", ondelete="CASCADE", primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", ondelete="CASCADE", primary_key=True)
+    # {"value": the previous value} (a field's old value, None when it had none; the old
+    # opt-in); empty for labels, whose previous state the action itself says.
+    old: dict[str, Any] = _json_field({})
+
+
+class ContactMerge(SQLModel, table=True):
+    """A contact merged into another one (services/contact_merges.py): who it was, and the
+    ids it was known by, so that ingestion and import keep finding the merged contact by
+    the merged one's channel id, email or phone. The drawer lists them ("merged from …")."""
+
+    __tablename__ = "contact_merge"
+    __table_args__ = (
+        sa.Index("ix_contact_merge_contact", "contact_id"),
+        # A channel's sender id belongs to one contact: as a contact's own id or here.
+        sa.Index(
+            "uq_contact_merge_ws_channel_external",
+            "workspace_id",
+            "channel",
+            "external_id",
+            unique=True,
+            sqlite_where=sa.text("external_id IS NOT NULL"),
+            postgresql_where=sa.text("external_id IS NOT NULL"),
+        ),
+        sa.Index("ix_contact_merge_ws_email", "workspace_id", "email"),
+        sa.Index("ix_contact_merge_ws_phone", "workspace_id", "phone"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", ondelete="CASCADE")
+    # The contact it was merged into (deleting that contact deletes these rows too).
+    contact_id: int = Field(foreign_key="contact.id", ondelete="CASCADE")
+    # The merged contact as it was: its id then (no longer a row), name, ids and channel.
+    merged_contact_id: int
+    name: str = Field(default="", max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=40)
+    channel: str = Field(default="", max_length=20)
+    external_id: str | None = Field(default=None, max_length=200)
+    actor_user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 # --------------------------------------------------------------------------- channels

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from cloodot_app.access import Capability
+from cloodot_app.components.bulk_edit import bulk_edit_buttons
 from cloodot_app.components.dialogs import confirm_dialog
 from cloodot_app.components.permissions import gated
 from cloodot_app.state.contacts import ContactsState
@@ -65,6 +66,7 @@ def bulk_action_bar() -> rx.Component:
                     SelectionState.selected_count == 1, " contact selected", " contacts selected"
                 ),
                 weight="medium",
+                white_space="nowrap",
             ),
             rx.button(
                 "Clear selection",
@@ -72,6 +74,7 @@ def bulk_action_bar() -> rx.Component:
                 color_scheme="gray",
                 on_click=SelectionState.clear_selection,
             ),
+            bulk_edit_buttons(),
             gated(
                 Capability.DELETE_CONTACTS,
                 lambda disabled: rx.button(

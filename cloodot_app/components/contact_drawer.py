@@ -14,6 +14,7 @@ from cloodot_app.components.contact_bits import (
 from cloodot_app.components.contact_notes import notes_section
 from cloodot_app.components.contact_segments import segments_section
 from cloodot_app.components.dialogs import conflict_dialog
+from cloodot_app.components.duplicates import merged_from_section
 from cloodot_app.components.side_drawer import side_drawer
 from cloodot_app.services.contacts import ConversationSummary
 from cloodot_app.state.contact_drawer import ContactDrawerState, DrawerField
@@ -290,6 +291,7 @@ def contact_drawer() -> rx.Component:
                         )
                     ),
                     _consent_history(),
+                    merged_from_section(ContactDrawerState.contact.merged_from),
                     _labels_section(),
                     rx.separator(),
                     notes_section(),

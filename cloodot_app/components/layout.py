@@ -122,6 +122,10 @@ def sidebar() -> rx.Component:
             _nav_link("Segments", "layers", routes.SEGMENTS),
             rx.cond(can(Capability.IMPORT), _nav_link("Import", "upload", routes.IMPORT)),
             rx.cond(
+                can(Capability.MERGE_CONTACTS),
+                _nav_link("Duplicates", "copy", routes.DUPLICATES),
+            ),
+            rx.cond(
                 can(Capability.MANAGE_FIELDS),
                 rx.fragment(
                     _section("Settings"),

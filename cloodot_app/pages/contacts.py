@@ -7,6 +7,7 @@ from cloodot_app.components.bulk_actions import (
     delete_dialog,
     select_all_matching_offer,
 )
+from cloodot_app.components.bulk_edit import bulk_edit_dialog
 from cloodot_app.components.contact_drawer import contact_drawer
 from cloodot_app.components.contacts_table import (
     contacts_table,
@@ -32,6 +33,7 @@ def contacts_page() -> rx.Component:
         pagination_footer(),
         bulk_action_bar(),
         delete_dialog(),
+        bulk_edit_dialog(),
         contact_drawer(),
         conflict_dialog(InlineEditState),
     )

@@ -35,6 +35,7 @@ class ConsentSource(enum.StrEnum):
     IMPORT = "import"
     INGESTION = "ingestion"
     BULK = "bulk"  # a person, many contacts at once
+    MERGE = "merge"  # a person merged contacts and chose this value
 
 
 NOTE_ADD = "contacts.note_add"
@@ -50,6 +51,9 @@ ACTION_WORDS = {
     NOTE_ADD: "Added a note",
     NOTE_EDIT: "Edited a note",
     NOTE_DELETE: "Deleted a note",
+    "contacts.bulk_edit": "Edited contacts in bulk",
+    "contacts.bulk_edit_undo": "Undid a bulk edit",
+    "contacts.merge": "Merged contacts",
     "members.add": "Added a member",
     "members.invite": "Invited a member",
     "members.invitation_revoke": "Revoked an invitation",
@@ -77,6 +81,7 @@ CONSENT_SOURCE_WORDS = {
     ConsentSource.IMPORT.value: "Import",
     ConsentSource.INGESTION.value: "Ingestion",
     ConsentSource.BULK.value: "Bulk edit",
+    ConsentSource.MERGE.value: "Merge",
 }
 
 

@@ -30,8 +30,9 @@ from cloodot_app.models import (
     Message,
     Segment,
 )
-from cloodot_app.services import audit
+from cloodot_app.services import audit, contact_merges
 from cloodot_app.services.audit import ConsentLine
+from cloodot_app.services.contact_merges import MergedFrom
 from cloodot_app.services.contact_rows import (
     ContactRow,
     LabelTag,
@@ -127,6 +128,8 @@ class ContactDetails(ContactRow):
     conversations: list[ConversationSummary] = field(default_factory=list)
     # Campaign opt-in changes, newest first.
     consent: list[ConsentLine] = field(default_factory=list)
+    # The contacts merged into this one, newest first.
+    merged_from: list[MergedFrom] = field(default_factory=list)
 
 
 @dataclass
@@ -336,6 +339,7 @@ def get_contact(session: Session, workspace_id: int, contact_id: int) -> Contact
         editable_fields=builtins + custom,
         conversations=recent_conversations(session, workspace_id, contact_id),
         consent=audit.consent_lines(session, workspace_id, contact_id),
+        merged_from=contact_merges.merged_from(session, workspace_id, contact_id),
     )
 
 

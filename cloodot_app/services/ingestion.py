@@ -22,6 +22,7 @@ from cloodot_app.models import (
     Message,
     utcnow,
 )
+from cloodot_app.services.contact_merges import merged_contact_by
 from cloodot_app.services.workspaces import bump_data_version
 
 AVATAR_COLORS = (
@@ -326,19 +327,28 @@ def _find_or_create_contact(
 def _existing_contact_id(
     session: Session, workspace_id: int, channel: str, incoming: IncomingMessage
 ) -> int | None:
-    """The sender's contact: by its id on this channel, else by phone, else by email."""
-    lookups = [sa.and_(Contact.channel == channel, Contact.external_id == incoming.external_id)]
+    """The sender's contact: by its id on this channel, else by phone, else by email;
+    each looked up among the contacts, then among those merged into another one (whose
+    ids now belong to the contact they were merged into)."""
+    lookups = [
+        (
+            sa.and_(Contact.channel == channel, Contact.external_id == incoming.external_id),
+            {"channel": channel, "external_id": incoming.external_id},
+        )
+    ]
     if incoming.phone:
-        lookups.append(Contact.phone == incoming.phone)
+        lookups.append((Contact.phone == incoming.phone, {"phone": incoming.phone}))
     if incoming.email:
-        lookups.append(Contact.email == incoming.email)
-    for condition in lookups:
+        lookups.append((Contact.email == incoming.email, {"email": incoming.email}))
+    for condition, merged_key in lookups:
         found = session.execute(
             sa.select(Contact.id)
             .where(Contact.workspace_id == workspace_id, condition)
             .order_by(Contact.id)
             .limit(1)
         ).scalar_one_or_none()
+        if found is None:
+            found = merged_contact_by(session, workspace_id, **merged_key)
         if found is not None:
             return found
     return None

@@ -27,6 +27,8 @@ EXPECTED = [
     (Capability.EXPORT, False, True, True),
     (Capability.DELETE_CONTACTS, False, True, True),
     (Capability.IMPORT, False, True, True),
+    (Capability.BULK_EDIT, False, True, True),
+    (Capability.MERGE_CONTACTS, False, True, True),
     (Capability.MANAGE_FIELDS, False, False, True),
     (Capability.MANAGE_WORKSPACE, False, False, True),
     (Capability.MANAGE_CHANNELS, False, False, True),

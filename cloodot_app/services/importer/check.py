@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from cloodot_app.fieldtypes import FieldValueError, field_type
 from cloodot_app.filters import CONTACT_FIELD_PREFIX
-from cloodot_app.models import Contact, CustomFieldDefinition, Label
+from cloodot_app.models import Contact, ContactMerge, CustomFieldDefinition, Label
 from cloodot_app.services.importer.mapping import (
     IDENTITY_TARGETS,
     NAME_TARGETS,
@@ -251,7 +251,27 @@ def existing_contacts(
             .order_by(Contact.id)
         ):
             index.setdefault(key, Existing(contact_id, dict(custom or {}), bool(opt_in)))
+        _merged_contacts(session, workspace_id, column.key, keys, index)
     return by_email, by_phone
+
+
+def _merged_contacts(
+    session: Session, workspace_id: int, key_name: str, keys: list[str], index: dict[str, Existing]
+) -> None:
+    """Keys no contact has, that a contact merged into another one had: they belong to the
+    contact it was merged into (so an import never re-creates a merged contact)."""
+    missing = [key for key in keys if key not in index]
+    if not missing:
+        return
+    column = ContactMerge.email if key_name == "email" else ContactMerge.phone
+    in_keys = column.in_(sa.bindparam("merged_keys", missing, literal_execute=True))
+    for contact_id, key, custom, opt_in in session.execute(
+        sa.select(Contact.id, column, Contact.custom_fields, Contact.campaign_opt_in)
+        .join(Contact, Contact.id == ContactMerge.contact_id)
+        .where(ContactMerge.workspace_id == workspace_id, in_keys)
+        .order_by(ContactMerge.id)
+    ):
+        index.setdefault(key, Existing(contact_id, dict(custom or {}), bool(opt_in)))
 
 
 # --------------------------------------------------------------------------- preview
