@@ -30,7 +30,7 @@ from cloodot_app.models import (
     Message,
     Segment,
 )
-from cloodot_app.services import audit
+from cloodot_app.services import audit, count_cache
 from cloodot_app.services.audit import ConsentLine
 from cloodot_app.services.contact_rows import (
     ContactRow,
@@ -148,6 +148,8 @@ class ViewFilter:
     where: sa.ColumnElement[bool]
     chips: tuple[str, ...]  # the quick filter's conditions in words
     segment_words: str  # the segment's rules in words ("" without a segment)
+    count_key: str = ""  # the view's identity in the count cache
+    relative: bool = False  # has a rule relative to today (its count moves with time)
 
 
 # --------------------------------------------------------------------------- querying
@@ -210,11 +212,25 @@ def view_filter(
     quick = compile_spec(query.filter, catalog, ctx)
     parts = [Contact.workspace_id == workspace_id, search_condition(query.search, ctx), quick.where]
     segment_words = ""
+    stored: FilterSpec | None = None
     if query.segment_id is not None:
         segment = compile_spec(segment_spec(session, workspace_id, query.segment_id), catalog, ctx)
         parts.append(segment.where)
         segment_words = segment.words
-    return ViewFilter(sa.and_(*parts), quick.chips, segment_words)
+        stored = segment.spec
+    return ViewFilter(
+        sa.and_(*parts),
+        quick.chips,
+        segment_words,
+        view_count_key(query.search, quick.spec, stored),
+        count_cache.is_relative(quick.spec, stored),
+    )
+
+
+def view_count_key(search: str, quick: FilterSpec, segment: FilterSpec | None) -> str:
+    """The count cache's key of a view: the Segments page and the Leads board use the same
+    key for a segment as All Contacts does, so each reuses the others' counts."""
+    return count_cache.view_key("contacts", search, quick, segment)
 
 
 def contact_condition(
@@ -243,18 +259,30 @@ def sort_order(sort: str, descending: bool, dialect: str) -> list[sa.UnaryExpres
 
 
 def count_contacts(session: Session, workspace_id: int, query: ContactQuery) -> int:
-    where = contact_condition(session, workspace_id, query)
-    return session.execute(
-        sa.select(sa.func.count()).select_from(Contact).where(where)
-    ).scalar_one()
+    """How many contacts match the view (from the count cache when nothing changed)."""
+    catalog = field_catalog(session, workspace_id)
+    ctx = CompileContext.for_session(session)
+    view = view_filter(session, workspace_id, query, catalog, ctx)
+    return exact_count(session, workspace_id, view)
+
+
+def exact_count(session: Session, workspace_id: int, view: ViewFilter) -> int:
+    def count() -> int:
+        return int(
+            session.execute(
+                sa.select(sa.func.count()).select_from(Contact).where(view.where)
+            ).scalar_one()
+        )
+
+    return count_cache.cached(session, workspace_id, view.count_key, view.relative, count)
 
 
 def list_contacts(session: Session, workspace_id: int, query: ContactQuery) -> Page:
     """One page of rows and the total that match the view."""
     catalog = field_catalog(session, workspace_id)
     ctx = CompileContext.for_session(session)
-    where = view_filter(session, workspace_id, query, catalog, ctx).where
-    return _page(session, workspace_id, query, where, catalog, ctx)
+    view = view_filter(session, workspace_id, query, catalog, ctx)
+    return _page(session, workspace_id, query, view, catalog, ctx)
 
 
 def contacts_view(session: Session, workspace_id: int, query: ContactQuery) -> ContactsView:
@@ -264,7 +292,7 @@ def contacts_view(session: Session, workspace_id: int, query: ContactQuery) -> C
     catalog = field_catalog(session, workspace_id)
     ctx = CompileContext.for_session(session)
     view = view_filter(session, workspace_id, query, catalog, ctx)
-    page = _page(session, workspace_id, query, view.where, catalog, ctx)
+    page = _page(session, workspace_id, query, view, catalog, ctx)
     return ContactsView(page, list(view.chips), version, view.segment_words)
 
 
@@ -272,14 +300,13 @@ def _page(
     session: Session,
     workspace_id: int,
     query: ContactQuery,
-    where: sa.ColumnElement[bool],
+    view: ViewFilter,
     catalog: FieldCatalog,
     ctx: CompileContext,
 ) -> Page:
     page_size = query.page_size if query.page_size in PAGE_SIZES else PAGE_SIZES[0]
-    total: int = session.execute(
-        sa.select(sa.func.count()).select_from(Contact).where(where)
-    ).scalar_one()
+    where = view.where
+    total = exact_count(session, workspace_id, view)
     page_count = max(1, math.ceil(total / page_size))
     page = min(max(1, query.page), page_count)
     contacts = (
