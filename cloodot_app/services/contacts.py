@@ -42,6 +42,9 @@ from cloodot_app.services.contact_rows import (
 from cloodot_app.services.workspaces import data_version, field_catalog
 
 PAGE_SIZES = (10, 25, 50, 100)
+# All Contacts counts a view exactly up to this many matches; beyond, the page shows
+# "10,000+" at once and the exact count follows in the background (count_contacts).
+COUNT_CAP = 10_000
 SORTABLE = ("name", "email", "phone", "created_at", "last_interaction_at")
 
 # The FTS5 table the migrations create on SQLite; kept off SQLModel's metadata so Alembic
@@ -73,6 +76,8 @@ class Page:
     total: int
     page: int
     page_size: int
+    # False: `total` is COUNT_CAP and more match (the exact count was not taken).
+    exact: bool = True
 
     @property
     def page_count(self) -> int:
@@ -266,6 +271,28 @@ def count_contacts(session: Session, workspace_id: int, query: ContactQuery) -> 
     return exact_count(session, workspace_id, view)
 
 
+def capped_count(
+    session: Session, workspace_id: int, view: ViewFilter, cap: int | None = None
+) -> tuple[int, bool]:
+    """(count, exact): the cached exact count if there is one; else the matches counted up
+    to `cap` + 1 (`SELECT count(*) FROM (SELECT 1 … LIMIT cap + 1)`, which stops early on
+    a broad search or filter). Over the cap: (cap, False). Under it the count is exact,
+    and cached as such."""
+    cap = COUNT_CAP if cap is None else cap
+    where = count_cache.scope(session, workspace_id)
+    found = count_cache.peek(where, view.count_key)
+    if found is not None:
+        return found, True
+    matches = sa.select(sa.literal(1)).select_from(Contact).where(view.where).limit(cap + 1)
+    counted = int(
+        session.execute(sa.select(sa.func.count()).select_from(matches.subquery())).scalar_one()
+    )
+    if counted > cap:
+        return cap, False
+    count_cache.store(session, where, view.count_key, counted, view.relative)
+    return counted, True
+
+
 def exact_count(session: Session, workspace_id: int, view: ViewFilter) -> int:
     def count() -> int:
         return int(
@@ -285,14 +312,17 @@ def list_contacts(session: Session, workspace_id: int, query: ContactQuery) -> P
     return _page(session, workspace_id, query, view, catalog, ctx)
 
 
-def contacts_view(session: Session, workspace_id: int, query: ContactQuery) -> ContactsView:
+def contacts_view(
+    session: Session, workspace_id: int, query: ContactQuery, exact: bool = False
+) -> ContactsView:
     """The page, its quick filter and segment in words and the data version, read together
-    (each spec compiled once for the rows and the words)."""
+    (each spec compiled once for the rows and the words). The total is capped at
+    COUNT_CAP (Page.exact False over it) unless `exact`."""
     version = data_version(session, workspace_id)
     catalog = field_catalog(session, workspace_id)
     ctx = CompileContext.for_session(session)
     view = view_filter(session, workspace_id, query, catalog, ctx)
-    page = _page(session, workspace_id, query, view, catalog, ctx)
+    page = _page(session, workspace_id, query, view, catalog, ctx, capped=not exact)
     return ContactsView(page, list(view.chips), version, view.segment_words)
 
 
@@ -303,10 +333,18 @@ def _page(
     view: ViewFilter,
     catalog: FieldCatalog,
     ctx: CompileContext,
+    capped: bool = False,
 ) -> Page:
     page_size = query.page_size if query.page_size in PAGE_SIZES else PAGE_SIZES[0]
     where = view.where
-    total = exact_count(session, workspace_id, view)
+    exact = True
+    if capped:
+        total, exact = capped_count(session, workspace_id, view)
+        if not exact and query.page > math.ceil(total / page_size):
+            # A page past the cap (from a link): it needs the real number of pages.
+            total, exact = exact_count(session, workspace_id, view), True
+    else:
+        total = exact_count(session, workspace_id, view)
     page_count = max(1, math.ceil(total / page_size))
     page = min(max(1, query.page), page_count)
     contacts = (
@@ -321,7 +359,7 @@ def _page(
         .all()
     )
     rows = contact_rows(session, workspace_id, contacts, catalog)
-    return Page(rows=rows, total=total, page=page, page_size=page_size)
+    return Page(rows=rows, total=total, page=page, page_size=page_size, exact=exact)
 
 
 def get_contact(session: Session, workspace_id: int, contact_id: int) -> ContactDetails:

@@ -156,6 +156,17 @@ def is_relative(*specs: FilterSpec | dict[str, Any] | None) -> bool:
     return False
 
 
+def peek(where: Scope | None, key: str) -> int | None:
+    """The count stored for `key` in this scope, if any (None: no scope, or not stored)."""
+    return CACHE.get(where, key) if where is not None else None
+
+
+def store(session: Session, where: Scope | None, key: str, count: int, relative: bool) -> None:
+    """Remember a count taken in this transaction (unless it wrote, or has no scope)."""
+    if where is not None and not wrote(session):
+        CACHE.put(where, key, count, relative)
+
+
 def cached(
     session: Session,
     workspace_id: int,
@@ -167,11 +178,9 @@ def cached(
     """The count stored for `key` at the workspace's current version, or `count()` (then
     stored). `where` is a scope already read in this transaction."""
     where = where or scope(session, workspace_id)
-    if where is not None:
-        found = CACHE.get(where, key)
-        if found is not None:
-            return found
+    found = peek(where, key)
+    if found is not None:
+        return found
     result = count()
-    if where is not None and not wrote(session):
-        CACHE.put(where, key, result, relative)
+    store(session, where, key, result, relative)
     return result
