@@ -38,7 +38,7 @@ from cloodot_app.filters import FilterSpec
 from cloodot_app.models import Contact, Label, Segment
 from cloodot_app.seed import seed_demo
 from cloodot_app.services.contact_deletes import Selection, delete_preview
-from cloodot_app.services.contacts import ContactQuery, count_contacts, list_contacts
+from cloodot_app.services.contacts import ContactQuery, contacts_view, count_contacts
 
 try:
     from cloodot_app.services import count_cache
@@ -86,6 +86,10 @@ def describe(result: object) -> str:
         return ", ".join(f"{c.total:,}" for c in result.columns)
     if isinstance(result, str):
         return result
+    if hasattr(result, "chips"):
+        page = result.page
+        plus = "" if getattr(page, "exact", True) else "+"
+        return f"{page.total:,}{plus} match, {len(page.rows)} rows"
     if hasattr(result, "total"):
         return f"{result.total:,} match, {len(result.rows)} rows"
     if hasattr(result, "selected"):
@@ -118,7 +122,9 @@ def cases(session: Session, workspace_id: int) -> list[Case]:
     phone_term = middle.phone_digits[-7:-1]
 
     def page(**kwargs) -> Callable[[], object]:
-        return lambda: list_contacts(session, workspace_id, ContactQuery(**kwargs))
+        # What All Contacts calls: the page and its total (capped at 10,000 since the count
+        # cap; the exact count then follows in the background, see the "exactly" rows).
+        return lambda: contacts_view(session, workspace_id, ContactQuery(**kwargs))
 
     def spec(match: str, *conditions: tuple[str, str, object]) -> FilterSpec:
         return FilterSpec.parse(

@@ -158,6 +158,7 @@ def test_autogenerate_leaves_out_only_the_hand_written_ddl():
     assert not include_object(None, "ix_contact_ws_last_interaction_pg", "index", True, None)
     assert include_object(None, "contact", "table", True, None)
     assert include_object(None, "ix_contact_ws_name", "index", True, None)
+    assert not include_object(None, "ix_contact_cf_n_0123456789abcdef", "index", True, None)
 
 
 # --------------------------------------------------------------------------- upgrades with data
