@@ -3,6 +3,7 @@ contact_edits.py, bulk deletion in contact_deletes.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -185,7 +186,7 @@ def search_condition(term: str, ctx: CompileContext) -> sa.ColumnElement[bool]:
         matches = sa.select(_contact_search.c.rowid).where(
             _contact_search.c.contact_search.op("MATCH")(query)
         )
-        return Contact.id.in_(matches)
+        return ctx.contact_id().in_(matches)
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     parts = [
         Contact.name.ilike(f"%{escaped}%", escape="\\"),
@@ -347,6 +348,10 @@ def _page(
         total = exact_count(session, workspace_id, view)
     page_count = max(1, math.ceil(total / page_size))
     page = min(max(1, query.page), page_count)
+    if total >= COUNT_CAP and ctx.dialect == "sqlite":
+        # Many matches: walk the sort index to the page (see CompileContext.walk_sort_index).
+        walking = dataclasses.replace(ctx, walk_sort_index=True)
+        where = view_filter(session, workspace_id, query, catalog, walking).where
     contacts = (
         session.execute(
             sa.select(Contact)

@@ -81,3 +81,88 @@ def test_a_page_past_the_cap_is_counted_exactly(engine, people, monkeypatch):
     page = view(engine, people, query)
     assert (page.total, page.exact, page.page) == (12, True, 2)
     assert [row.name for row in page.rows] == ["Mara 8", "Mara 9 Zed"]
+
+
+@pytest.mark.parametrize("sort", ["created_at", "name", "last_interaction_at"])
+@pytest.mark.parametrize("descending", [True, False])
+@pytest.mark.parametrize("view_kind", ["search", "label", "label all of", "search and label"])
+def test_walking_the_sort_index_gives_the_same_pages(
+    engine, people, monkeypatch, sort, descending, view_kind
+):
+    """Over the cap, SQLite's page query walks the sort index (contact.id + 0 IN …);
+    every page is the one the plain query gives."""
+    from datetime import timedelta
+
+    from cloodot_app.filters import FilterSpec
+    from cloodot_app.models import ContactLabel, Label, utcnow
+
+    with db.session_scope(engine) as session:
+        gold = Label(workspace_id=people, name="Gold")
+        session.add(gold)
+        session.flush()
+        ids = list(session.execute(sa.select(Contact.id).order_by(Contact.id)).scalars())
+        for position, contact_id in enumerate(ids):
+            if position % 3:
+                session.add(ContactLabel(contact_id=contact_id, label_id=gold.id))
+            contact = session.get(Contact, contact_id)
+            contact.last_interaction_at = (
+                None if position % 4 == 0 else utcnow() - timedelta(hours=position % 5)
+            )
+    label = {"field": "label", "operator": "has_any_of", "value": [gold.id]}
+    every = {"field": "label", "operator": "has_all_of", "value": [gold.id]}
+    filters = {
+        "search": ("mara", []),
+        "label": ("", [label]),
+        "label all of": ("", [every]),
+        "search and label": ("mar", [label]),
+    }[view_kind]
+
+    def pages(cap: int) -> list[list[str]]:
+        monkeypatch.setattr(contacts_service, "COUNT_CAP", cap)
+        result = []
+        for number in (1, 2, 3):
+            count_cache.CACHE.clear()
+            query = ContactQuery(
+                search=filters[0],
+                filter=FilterSpec.parse({"match": "all", "conditions": filters[1]}),
+                sort=sort,
+                descending=descending,
+                page=number,
+                page_size=10 if number == 1 else 3,
+            )
+            result.append([row.name for row in view(engine, people, query).rows])
+        return result
+
+    walked = pages(2)
+    plain = pages(10_000)
+    assert walked == plain
+    assert any(walked)
+
+
+def test_the_walking_plan_reads_the_sort_index(engine, people, dialect):
+    if dialect != "sqlite":
+        pytest.skip("the rewrite is for SQLite's planner")
+    from cloodot_app.filters import CompileContext
+
+    with db.session_scope(engine) as session:
+        ctx = CompileContext.for_session(session)
+        walking = CompileContext(ctx.dialect, ctx.now, walk_sort_index=True)
+        where = contacts_service.search_condition("mara", walking)
+        statement = (
+            sa.select(Contact.id)
+            .where(Contact.workspace_id == people, where)
+            .order_by(Contact.created_at.desc(), Contact.id.desc())
+            .limit(10)
+        )
+        compiled = statement.compile(
+            dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+        )
+        assert "contact.id + 0 IN" in str(compiled)
+        plan = "\n".join(
+            str(row[-1])
+            for row in session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")
+        )
+        # The sort index, the matches as a list to probe; no rowid lookups, no sort.
+        assert "ix_contact_ws_created" in plan, plan
+        assert "LIST SUBQUERY" in plan, plan
+        assert "TEMP B-TREE" not in plan and "INTEGER PRIMARY KEY" not in plan, plan
