@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -166,7 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# browser_bench — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load {load()} at the start")
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch()
+            # The system Chromium, as the browser tests use it (tests/e2e/conftest.py).
+            chromium = (
+                os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+            )
+            browser = playwright.chromium.launch(
+                executable_path=chromium, args=["--no-sandbox", "--disable-dev-shm-usage"]
+            )
             context = browser.new_context(base_url=base, viewport={"width": 1400, "height": 900})
             page = context.new_page()
             page.goto("/signin")
@@ -182,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
                 return time.perf_counter() - start
 
             results.append(measure("first load of All Contacts", args.runs, first_load))
+            shots = ROOT / "bench" / "results"
+            page.screenshot(path=str(shots / "browser_bench_contacts.png"))
 
             def search(term: str) -> Callable[[], float]:
                 def once() -> float:
@@ -235,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
                         if (!t) return false;
                         const rows = [...t.querySelectorAll('tbody tr')];
                         return rows.length === expected && rows.every(
-                            r => /^[0-9,—]+$/.test(((r.cells[1] || {}).textContent || '').trim()));
+                            r => /^[0-9,—]+$/.test(((r.cells[2] || {}).textContent || '').trim()));
                     }""",
                     arg=len(segments),
                     timeout=120_000,
@@ -243,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
                 return time.perf_counter() - start
 
             results.append(measure("open Segments (every count drawn)", args.runs, segments_page))
+            page.screenshot(path=str(shots / "browser_bench_segments.png"))
 
             def leads_page() -> float:
                 start = time.perf_counter()
