@@ -25,17 +25,25 @@ def path(key: str) -> str:
     return f'$."{key}"'
 
 
+def inline(value: str) -> Any:
+    """A constant written into the SQL text (escaped by SQLAlchemy) instead of bound: text()
+    and number() are indexed per custom field (services/custom_fields/indexes.py), and a
+    database only uses an expression index for a query whose expression has the same
+    constants (SQLite never matches a bound parameter)."""
+    return sa.literal(value, sa.Text, literal_execute=True)
+
+
 def _node(column: Any, key: str) -> Any:
     """PostgreSQL: the jsonb value at `key` (NULL when missing)."""
-    return column.op("->", return_type=JSONB)(sa.literal(key))
+    return column.op("->", return_type=JSONB)(inline(key))
 
 
 def text(column: Any, key: str, dialect: str) -> Any:
     """The value at `key` as text (NULL when missing)."""
     if dialect == POSTGRESQL:
         # Typed as text, so that ILIKE & co. are text operators (not JSON ones).
-        return column.op("->>", return_type=sa.Text)(sa.literal(key))
-    return sa.func.json_extract(column, path(key))
+        return column.op("->>", return_type=sa.Text)(inline(key))
+    return sa.func.json_extract(column, inline(path(key)))
 
 
 def number(column: Any, key: str, dialect: str) -> Any:
@@ -44,15 +52,15 @@ def number(column: Any, key: str, dialect: str) -> Any:
     if dialect == POSTGRESQL:
         return sa.case(
             (
-                sa.func.jsonb_typeof(_node(column, key)) == "number",
-                sa.cast(column.op("->>")(sa.literal(key)), sa.Float),
+                sa.func.jsonb_typeof(_node(column, key)) == inline("number"),
+                sa.cast(column.op("->>")(inline(key)), sa.Float),
             ),
             else_=None,
         )
     return sa.case(
         (
-            sa.func.json_type(column, path(key)).in_(["integer", "real"]),
-            sa.func.json_extract(column, path(key)),
+            sa.func.json_type(column, inline(path(key))).in_([inline("integer"), inline("real")]),
+            sa.func.json_extract(column, inline(path(key))),
         ),
         else_=None,
     )

@@ -1185,7 +1185,12 @@ def _trend_history(session: Session, workspace_id: int, now: datetime, contacts:
 
 
 def _finish(connection: sa.Connection, workspace_id: int) -> None:
-    """Statistics for the planner, sequences past our ids, and a data_version bump."""
+    """The custom fields' expression indexes, statistics for the planner, sequences past
+    our ids, and a data_version bump."""
+    from cloodot_app.services.custom_fields.indexes import sync_on
+
+    sync_on(connection)
+    connection.commit()
     if connection.dialect.name == "postgresql":
         for table in ("contact", "conversation", "message"):
             connection.exec_driver_sql(

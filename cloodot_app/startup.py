@@ -91,6 +91,9 @@ def prepare_database() -> None:
                 contacts=settings.demo_contacts,
                 workspace_slug=settings.workspace_slug,
             )
+        from cloodot_app.services.custom_fields.indexes import ensure_field_indexes
+
+        ensure_field_indexes(settings.database_url)
         refresh_statistics(settings.database_url)
 
 

@@ -17,7 +17,9 @@ def select_all_matching_offer() -> rx.Component:
     return rx.cond(
         SelectionState.page_selected
         & ~SelectionState.all_matching
-        & (ContactsState.total > ContactsState.rows.length()),
+        & (ContactsState.total > ContactsState.rows.length())
+        # Offered once the exact count is known (not while the page says "10,000+").
+        & ContactsState.total_exact,
         rx.callout.root(
             rx.callout.text(
                 "All ",

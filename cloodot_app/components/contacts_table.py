@@ -156,7 +156,7 @@ def _segment_banner(segment: SegmentSummary) -> rx.Component:
                 rx.text(
                     rx.text.strong(segment.name),
                     " segment: ",
-                    ContactsState.total.to_string(),
+                    ContactsState.total_words,
                     rx.cond(ContactsState.total == 1, " contact matches", " contacts match"),
                     rx.cond(
                         ContactsState.segment_rules != "", " · " + ContactsState.segment_rules, ""

@@ -317,7 +317,7 @@ def _labelled(label_ids: list[int]) -> sa.Select[int]:
 
 
 def _has_any_label(o: LabelOperand, label_ids: list[int], ctx: CompileContext) -> Where:
-    return Contact.id.in_(_labelled(label_ids))
+    return ctx.contact_id().in_(_labelled(label_ids))
 
 
 def _has_all_labels(o: LabelOperand, label_ids: list[int], ctx: CompileContext) -> Where:
@@ -326,7 +326,7 @@ def _has_all_labels(o: LabelOperand, label_ids: list[int], ctx: CompileContext) 
         .group_by(ContactLabel.contact_id)
         .having(sa.func.count(sa.distinct(ContactLabel.label_id)) == len(label_ids))
     )
-    return Contact.id.in_(having_all)
+    return ctx.contact_id().in_(having_all)
 
 
 def _has_no_label(o: LabelOperand, label_ids: list[int], ctx: CompileContext) -> Where:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import sqlalchemy as sa
 from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import Session
 
@@ -149,6 +150,20 @@ class FieldCatalog:
 class CompileContext:
     dialect: str  # "sqlite" | "postgresql"
     now: datetime
+    # A page query of a view matching very many contacts: on SQLite, `contact.id IN (…)`
+    # is written `contact.id + 0 IN (…)`, which the planner cannot turn into a lookup of
+    # every match by rowid (then a sort of all of them); it walks the sort index instead,
+    # probing the list, and stops at the page. Same rows, same order.
+    walk_sort_index: bool = False
+
+    def contact_id(self) -> sa.ColumnElement[int]:
+        """`contact.id` as the left side of an `IN (subquery)` (see walk_sort_index)."""
+        from cloodot_app.models import Contact
+
+        column: sa.ColumnElement[int] = sa.inspect(Contact).c.id
+        if self.walk_sort_index and self.dialect == "sqlite":
+            return column + 0
+        return column
 
     @classmethod
     def for_session(cls, session: Session, now: datetime | None = None) -> CompileContext:

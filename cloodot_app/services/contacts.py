@@ -3,6 +3,7 @@ contact_edits.py, bulk deletion in contact_deletes.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -30,7 +31,7 @@ from cloodot_app.models import (
     Message,
     Segment,
 )
-from cloodot_app.services import audit, contact_merges
+from cloodot_app.services import audit, contact_merges, count_cache
 from cloodot_app.services.audit import ConsentLine
 from cloodot_app.services.contact_merges import MergedFrom
 from cloodot_app.services.contact_rows import (
@@ -43,6 +44,9 @@ from cloodot_app.services.contact_rows import (
 from cloodot_app.services.workspaces import data_version, field_catalog
 
 PAGE_SIZES = (10, 25, 50, 100)
+# All Contacts counts a view exactly up to this many matches; beyond, the page shows
+# "10,000+" at once and the exact count follows in the background (count_contacts).
+COUNT_CAP = 10_000
 SORTABLE = ("name", "email", "phone", "created_at", "last_interaction_at")
 
 # The FTS5 table the migrations create on SQLite; kept off SQLModel's metadata so Alembic
@@ -74,6 +78,8 @@ class Page:
     total: int
     page: int
     page_size: int
+    # False: `total` is COUNT_CAP and more match (the exact count was not taken).
+    exact: bool = True
 
     @property
     def page_count(self) -> int:
@@ -151,6 +157,8 @@ class ViewFilter:
     where: sa.ColumnElement[bool]
     chips: tuple[str, ...]  # the quick filter's conditions in words
     segment_words: str  # the segment's rules in words ("" without a segment)
+    count_key: str = ""  # the view's identity in the count cache
+    relative: bool = False  # has a rule relative to today (its count moves with time)
 
 
 # --------------------------------------------------------------------------- querying
@@ -181,7 +189,7 @@ def search_condition(term: str, ctx: CompileContext) -> sa.ColumnElement[bool]:
         matches = sa.select(_contact_search.c.rowid).where(
             _contact_search.c.contact_search.op("MATCH")(query)
         )
-        return Contact.id.in_(matches)
+        return ctx.contact_id().in_(matches)
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     parts = [
         Contact.name.ilike(f"%{escaped}%", escape="\\"),
@@ -213,11 +221,25 @@ def view_filter(
     quick = compile_spec(query.filter, catalog, ctx)
     parts = [Contact.workspace_id == workspace_id, search_condition(query.search, ctx), quick.where]
     segment_words = ""
+    stored: FilterSpec | None = None
     if query.segment_id is not None:
         segment = compile_spec(segment_spec(session, workspace_id, query.segment_id), catalog, ctx)
         parts.append(segment.where)
         segment_words = segment.words
-    return ViewFilter(sa.and_(*parts), quick.chips, segment_words)
+        stored = segment.spec
+    return ViewFilter(
+        sa.and_(*parts),
+        quick.chips,
+        segment_words,
+        view_count_key(query.search, quick.spec, stored),
+        count_cache.is_relative(quick.spec, stored),
+    )
+
+
+def view_count_key(search: str, quick: FilterSpec, segment: FilterSpec | None) -> str:
+    """The count cache's key of a view: the Segments page and the Leads board use the same
+    key for a segment as All Contacts does, so each reuses the others' counts."""
+    return count_cache.view_key("contacts", search, quick, segment)
 
 
 def contact_condition(
@@ -246,28 +268,65 @@ def sort_order(sort: str, descending: bool, dialect: str) -> list[sa.UnaryExpres
 
 
 def count_contacts(session: Session, workspace_id: int, query: ContactQuery) -> int:
-    where = contact_condition(session, workspace_id, query)
-    return session.execute(
-        sa.select(sa.func.count()).select_from(Contact).where(where)
-    ).scalar_one()
+    """How many contacts match the view (from the count cache when nothing changed)."""
+    catalog = field_catalog(session, workspace_id)
+    ctx = CompileContext.for_session(session)
+    view = view_filter(session, workspace_id, query, catalog, ctx)
+    return exact_count(session, workspace_id, view)
+
+
+def capped_count(
+    session: Session, workspace_id: int, view: ViewFilter, cap: int | None = None
+) -> tuple[int, bool]:
+    """(count, exact): the cached exact count if there is one; else the matches counted up
+    to `cap` + 1 (`SELECT count(*) FROM (SELECT 1 … LIMIT cap + 1)`, which stops early on
+    a broad search or filter). Over the cap: (cap, False). Under it the count is exact,
+    and cached as such."""
+    cap = COUNT_CAP if cap is None else cap
+    where = count_cache.scope(session, workspace_id)
+    found = count_cache.peek(where, view.count_key)
+    if found is not None:
+        return found, True
+    matches = sa.select(sa.literal(1)).select_from(Contact).where(view.where).limit(cap + 1)
+    counted = int(
+        session.execute(sa.select(sa.func.count()).select_from(matches.subquery())).scalar_one()
+    )
+    if counted > cap:
+        return cap, False
+    count_cache.store(session, where, view.count_key, counted, view.relative)
+    return counted, True
+
+
+def exact_count(session: Session, workspace_id: int, view: ViewFilter) -> int:
+    def count() -> int:
+        return int(
+            session.execute(
+                sa.select(sa.func.count()).select_from(Contact).where(view.where)
+            ).scalar_one()
+        )
+
+    return count_cache.cached(session, workspace_id, view.count_key, view.relative, count)
 
 
 def list_contacts(session: Session, workspace_id: int, query: ContactQuery) -> Page:
     """One page of rows and the total that match the view."""
     catalog = field_catalog(session, workspace_id)
     ctx = CompileContext.for_session(session)
-    where = view_filter(session, workspace_id, query, catalog, ctx).where
-    return _page(session, workspace_id, query, where, catalog, ctx)
+    view = view_filter(session, workspace_id, query, catalog, ctx)
+    return _page(session, workspace_id, query, view, catalog, ctx)
 
 
-def contacts_view(session: Session, workspace_id: int, query: ContactQuery) -> ContactsView:
+def contacts_view(
+    session: Session, workspace_id: int, query: ContactQuery, exact: bool = False
+) -> ContactsView:
     """The page, its quick filter and segment in words and the data version, read together
-    (each spec compiled once for the rows and the words)."""
+    (each spec compiled once for the rows and the words). The total is capped at
+    COUNT_CAP (Page.exact False over it) unless `exact`."""
     version = data_version(session, workspace_id)
     catalog = field_catalog(session, workspace_id)
     ctx = CompileContext.for_session(session)
     view = view_filter(session, workspace_id, query, catalog, ctx)
-    page = _page(session, workspace_id, query, view.where, catalog, ctx)
+    page = _page(session, workspace_id, query, view, catalog, ctx, capped=not exact)
     return ContactsView(page, list(view.chips), version, view.segment_words)
 
 
@@ -275,16 +334,27 @@ def _page(
     session: Session,
     workspace_id: int,
     query: ContactQuery,
-    where: sa.ColumnElement[bool],
+    view: ViewFilter,
     catalog: FieldCatalog,
     ctx: CompileContext,
+    capped: bool = False,
 ) -> Page:
     page_size = query.page_size if query.page_size in PAGE_SIZES else PAGE_SIZES[0]
-    total: int = session.execute(
-        sa.select(sa.func.count()).select_from(Contact).where(where)
-    ).scalar_one()
+    where = view.where
+    exact = True
+    if capped:
+        total, exact = capped_count(session, workspace_id, view)
+        if not exact and query.page > math.ceil(total / page_size):
+            # A page past the cap (from a link): it needs the real number of pages.
+            total, exact = exact_count(session, workspace_id, view), True
+    else:
+        total = exact_count(session, workspace_id, view)
     page_count = max(1, math.ceil(total / page_size))
     page = min(max(1, query.page), page_count)
+    if total >= COUNT_CAP and ctx.dialect == "sqlite":
+        # Many matches: walk the sort index to the page (see CompileContext.walk_sort_index).
+        walking = dataclasses.replace(ctx, walk_sort_index=True)
+        where = view_filter(session, workspace_id, query, catalog, walking).where
     contacts = (
         session.execute(
             sa.select(Contact)
@@ -297,7 +367,7 @@ def _page(
         .all()
     )
     rows = contact_rows(session, workspace_id, contacts, catalog)
-    return Page(rows=rows, total=total, page=page, page_size=page_size)
+    return Page(rows=rows, total=total, page=page, page_size=page_size, exact=exact)
 
 
 def get_contact(session: Session, workspace_id: int, contact_id: int) -> ContactDetails:

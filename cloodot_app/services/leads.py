@@ -22,9 +22,10 @@ from cloodot_app.services.contact_rows import ContactRow, contact_rows
 from cloodot_app.services.contacts import (
     ContactQuery,
     NotFound,
-    contact_condition,
+    exact_count,
     owned_contact,
     sort_order,
+    view_filter,
 )
 from cloodot_app.services.segment_trends import SegmentTrend
 from cloodot_app.services.segments import one_segment_query
@@ -93,11 +94,10 @@ def column_cards(
     catalog = field_catalog(session, workspace_id)
     ctx = CompileContext.for_session(session)
     query = ContactQuery(search=search, segment_id=segment_id)
-    where = contact_condition(session, workspace_id, query, catalog, ctx)
+    view = view_filter(session, workspace_id, query, catalog, ctx)
+    where = view.where
     with one_segment_query(session):
-        total = session.execute(
-            sa.select(sa.func.count()).select_from(Contact).where(where)
-        ).scalar_one()
+        total = exact_count(session, workspace_id, view)
         # An offset, not a page: `loaded` is how many cards the board holds, which need not
         # be a multiple of CARDS_PER_LOAD (a short last load, or cards it de-duplicated).
         offset = max(0, loaded) if isinstance(loaded, int) else 0

@@ -22,6 +22,7 @@ from cloodot_app.filters import (
 )
 from cloodot_app.filters.values import is_text
 from cloodot_app.models import Contact, Segment, utcnow
+from cloodot_app.services import count_cache
 from cloodot_app.services.contact_rows import ContactRow
 from cloodot_app.services.segment_trends import SegmentTrend
 from cloodot_app.services.workspaces import field_catalog
@@ -164,32 +165,52 @@ def segment_count(session: Session, workspace_id: int, segment_id: int) -> int:
 
 
 def segment_counts(session: Session, workspace_id: int) -> dict[int, int | None]:
-    """Contacts per segment, in one query; None for a segment whose rules are broken (or
-    that the database refuses to run: that segment only, never the whole list)."""
+    """Contacts per segment; None for a segment whose rules are broken (or that the
+    database refuses to run: that segment only, never the whole list). Counts of the
+    current data version come from the count cache; the others are counted together, in
+    one read of the contacts."""
+    from cloodot_app.services.contacts import view_count_key
+
     catalog = field_catalog(session, workspace_id)
     ctx = CompileContext.for_session(session)
+    scope = count_cache.scope(session, workspace_id)
     conditions: dict[int, sa.ColumnElement[bool]] = {}
+    keys: dict[int, tuple[str, bool]] = {}
     counts: dict[int, int | None] = {}
     segments = session.execute(sa.select(Segment).where(Segment.workspace_id == workspace_id))
     for segment in segments.scalars():
         segment_id = segment.id or 0
         try:
-            conditions[segment_id] = compile_spec(segment.filter_spec, catalog, ctx).where
+            compiled = compile_spec(segment.filter_spec, catalog, ctx)
         except FilterError:
             counts[segment_id] = None
+            continue
+        key = view_count_key("", FilterSpec(), compiled.spec)
+        found = count_cache.CACHE.get(scope, key) if scope is not None else None
+        if found is not None:
+            counts[segment_id] = found
+            continue
+        conditions[segment_id] = compiled.where
+        keys[segment_id] = (key, count_cache.is_relative(compiled.spec))
     if not conditions:
         return counts
+    fresh: dict[int, int | None] = {}
     try:
         with one_segment_query(session):
-            counts.update(_count_each(session, workspace_id, conditions))
+            fresh.update(_count_each(session, workspace_id, conditions))
     except FilterError:
         # One of them cannot run: count them one by one to find which.
         for segment_id, condition in conditions.items():
             try:
                 with one_segment_query(session):
-                    counts.update(_count_each(session, workspace_id, {segment_id: condition}))
+                    fresh.update(_count_each(session, workspace_id, {segment_id: condition}))
             except FilterError:
-                counts[segment_id] = None
+                fresh[segment_id] = None
+    for segment_id, value in fresh.items():
+        if value is not None and scope is not None and not count_cache.wrote(session):
+            key, relative = keys[segment_id]
+            count_cache.CACHE.put(scope, key, value, relative)
+    counts.update(fresh)
     return counts
 
 

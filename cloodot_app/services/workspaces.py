@@ -11,7 +11,7 @@ from cloodot_app.access import Identity, require_admin_of
 from cloodot_app.errors import NotFound
 from cloodot_app.filters import FieldCatalog
 from cloodot_app.models import CustomFieldDefinition, Label, Workspace
-from cloodot_app.services import audit
+from cloodot_app.services import audit, count_cache
 
 
 def ensure_workspace(session: Session, slug: str, name: str | None = None) -> Workspace:
@@ -40,7 +40,9 @@ def workspace_by_token(session: Session, token: str) -> Workspace | None:
 
 
 def bump_data_version(session: Session, workspace_id: int) -> None:
-    """Called by every write to a workspace's contacts, in the writer's transaction."""
+    """Called by every write to a workspace's contacts, in the writer's transaction (the
+    count cache keys on this number: a write that skips it would leave old counts shown)."""
+    count_cache.mark_written(session)
     session.execute(
         sa.update(Workspace)
         .where(Workspace.id == workspace_id)

@@ -23,8 +23,19 @@ from cloodot_app.state.access import in_workspace, requires
 logger = logging.getLogger(__name__)
 
 
-def _page_items(page: int, page_count: int) -> list[str]:
-    """Page numbers with "…" for long ranges: 1 … 4 5 6 … 20."""
+def _page_items(page: int, page_count: int, exact: bool = True) -> list[str]:
+    """Page numbers with "…" for long ranges: 1 … 4 5 6 … 20. While the total is only
+    known to be over the cap, the last page is unknown: 1 … 4 5 6 …"""
+    if not exact:
+        shown = sorted({1, 2, page - 1, page, page + 1})
+        with_gaps: list[str] = []
+        previous = 0
+        for number in (n for n in shown if 1 <= n <= page_count):
+            if number - previous > 1:
+                with_gaps.append("…")
+            with_gaps.append(str(number))
+            previous = number
+        return [*with_gaps, "…"]
     if page_count <= 7:
         return [str(n) for n in range(1, page_count + 1)]
     shown = sorted({1, 2, page - 1, page, page + 1, page_count - 1, page_count})
@@ -54,6 +65,9 @@ class ContactsState(rx.State):
     page_size: int = 10
     rows: list[ContactRow] = []
     total: int = 0
+    # False while the total is only known to be over services.contacts.COUNT_CAP: the
+    # page says "10,000+" and count_exactly fills in the exact number in the background.
+    total_exact: bool = True
     page_count: int = 1
     loading: bool = True
     error: str = ""
@@ -81,7 +95,12 @@ class ContactsState(rx.State):
 
     @rx.var
     def page_items(self) -> list[str]:
-        return _page_items(self.page, self.page_count)
+        return _page_items(self.page, self.page_count, self.total_exact)
+
+    @rx.var
+    def total_words(self) -> str:
+        """The total as the page shows it: "433,984", or "10,000+" while still counting."""
+        return f"{self.total:,}" if self.total_exact else f"{self.total:,}+"
 
     @rx.var
     def range_label(self) -> str:
@@ -90,6 +109,9 @@ class ContactsState(rx.State):
         first = (self.page - 1) * self.page_size + 1
         last = min(self.total, self.page * self.page_size)
         noun = "contact" if self.total == 1 else "contacts"
+        if not self.total_exact:
+            last = first + len(self.rows) - 1
+            return f"{first:,}–{last:,} of {self.total:,}+ {noun} (counting all…)"
         return f"{first:,}–{last:,} of {self.total:,} {noun}"
 
     # ----------------------------------------------------------------- loading
@@ -123,7 +145,7 @@ class ContactsState(rx.State):
     async def _refresh(self) -> None:
         """Re-read the current page in place (Live mode): page and selection are kept."""
         try:
-            view = await in_workspace(contacts_service.contacts_view, self._query())
+            view = await in_workspace(contacts_service.contacts_view, self._query(), exact=True)
         except UserError:
             return
         self._show(view)
@@ -131,7 +153,27 @@ class ContactsState(rx.State):
     def _show(self, view: contacts_service.ContactsView) -> None:
         self.rows, self.total = view.page.rows, view.page.total
         self.page, self.page_count = view.page.page, view.page.page_count
+        self.total_exact = view.page.exact
         self._version = view.version
+
+    @requires(Capability.VIEW, background=True, supersedes=True)
+    async def count_exactly(self):
+        """After a page whose total is over the cap: count every match (cached under the
+        data version, so once per view and change) and show it, if the view is still the
+        one that was counted."""
+        async with self:
+            if self.total_exact:
+                return
+            query = self._query()
+        try:
+            total = await in_workspace(contacts_service.count_contacts, query)
+        except UserError:
+            return
+        async with self:
+            same = dataclasses.replace(self._query(), page=query.page) == query
+            if same and not self.total_exact:
+                self.total, self.total_exact = total, True
+                self.page_count = max(1, -(-total // self.page_size))
 
     @requires(Capability.VIEW, supersedes=True)
     async def load(self):
@@ -145,7 +187,12 @@ class ContactsState(rx.State):
         self._show(view)
         self.filter_chips, self.segment_rules = view.chips, view.segment_words
         self.error, self.loading = "", False
-        return rx.call_script(f"window.history.replaceState(null, '', {json.dumps(self._url())})")
+        events: list[Any] = [
+            rx.call_script(f"window.history.replaceState(null, '', {json.dumps(self._url())})")
+        ]
+        if not self.total_exact:
+            events.append(ContactsState.count_exactly)
+        return events
 
     def _url(self) -> str:
         params: dict[str, Any] = {}

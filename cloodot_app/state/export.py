@@ -11,7 +11,7 @@ from cloodot_app import routes
 from cloodot_app.access import Capability
 from cloodot_app.errors import UserError
 from cloodot_app.services import export as export_service
-from cloodot_app.services.contacts import ContactQuery
+from cloodot_app.services.contacts import ContactQuery, count_contacts
 from cloodot_app.services.export import ExportOptions, export_filename
 from cloodot_app.settings import settings
 from cloodot_app.state.access import in_workspace, requires
@@ -42,9 +42,13 @@ class ExportState(rx.State):
         contacts = await self.get_state(ContactsState)
         columns = await self.get_state(ColumnsState)
         self._query = contacts._query()
-        self.matching = contacts.total
+        matching = contacts.total
+        if not contacts.total_exact:
+            # The table still says "10,000+": the dialog needs the real number.
+            matching = await in_workspace(count_contacts, self._query)
+        self.matching = matching
         self.has_conversation_fields = any(c.entity == "conversation" for c in columns.columns)
-        self.limit = str(min(contacts.total, self.max_rows))
+        self.limit = str(min(matching, self.max_rows))
         self.error = ""
         self.is_open = True
 

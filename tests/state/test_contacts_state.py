@@ -180,3 +180,57 @@ def test_a_member_of_two_workspaces_switches_between_them(workspace):
     run(SessionState.switch_workspace, session_state, "999999")
     run(SessionState.load, session_state)
     assert session_state.workspace_name == "Globex"
+
+
+@pytest.fixture
+def cap_of_twelve(monkeypatch):
+    from cloodot_app.services import contacts as contacts_service
+    from cloodot_app.services import count_cache
+
+    count_cache.CACHE.clear()
+    monkeypatch.setattr(contacts_service, "COUNT_CAP", 12)
+
+
+def test_a_total_over_the_cap_shows_as_at_least_and_is_counted_after(tab, cap_of_twelve):
+    state = tab.of(ContactsState)
+    events = run(ContactsState.load, state)
+    assert (state.total, state.total_exact) == (12, False)
+    assert state.total_words == "12+"
+    assert state.range_label == "1–10 of 12+ contacts (counting all…)"
+    assert len(state.rows) == 10
+    assert state.page_items == ["1", "2", "…"]
+    assert any("count_exactly" in str(event) for event in events)
+    run(ContactsState.count_exactly, state)
+    assert (state.total, state.total_exact, state.page_count) == (23, True, 3)
+    assert state.range_label == "1–10 of 23 contacts"
+    assert state.page_items == ["1", "2", "3"]
+    # Counted once: the same view loads with its exact total from the count cache.
+    run(ContactsState.load, state)
+    assert (state.total, state.total_exact) == (23, True)
+
+
+def test_a_total_under_the_cap_is_exact_at_once(tab, cap_of_twelve):
+    state = tab.of(ContactsState)
+    run(ContactsState.set_search, state, "Person 2")
+    run(ContactsState.load, state)
+    assert (state.total, state.total_exact) == (4, True)
+    assert state.range_label == "1–4 of 4 contacts"
+
+
+def test_the_exact_count_is_dropped_when_the_view_changed_meanwhile(
+    tab, cap_of_twelve, monkeypatch
+):
+    import cloodot_app.state.contacts as contacts_state
+
+    state = tab.of(ContactsState)
+    run(ContactsState.load, state)
+    assert state.total_exact is False
+    real = contacts_state.in_workspace
+
+    async def typed_while_counting(service, *args, **kwargs):
+        state.search = "Person 2"  # that count is not this view's any more
+        return await real(service, *args, **kwargs)
+
+    monkeypatch.setattr(contacts_state, "in_workspace", typed_while_counting)
+    run(ContactsState.count_exactly, state)
+    assert (state.total, state.total_exact) == (12, False)

@@ -23,6 +23,7 @@ globex has its own VIP label, Plan field, a VIP segment and Mara Moss (VIP, plan
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -758,15 +759,16 @@ def test_a_column_the_database_refuses_shows_a_problem(session, board, monkeypat
     others load (a savepoint keeps the PostgreSQL transaction usable)."""
     import cloodot_app.services.leads as leads_service
 
-    real = leads_service.contact_condition
+    real = leads_service.view_filter
 
-    def contact_condition(session, workspace_id, query, catalog=None, ctx=None):
-        where = real(session, workspace_id, query, catalog, ctx)
+    def view_filter(session, workspace_id, query, catalog, ctx):
+        view = real(session, workspace_id, query, catalog, ctx)
         if query.segment_id == board.segments["Pro"]:
-            return sa.and_(where, sa.func.no_such_function(Contact.id) == 1)
-        return where
+            where = sa.and_(view.where, sa.func.no_such_function(Contact.id) == 1)
+            return dataclasses.replace(view, where=where, count_key="refused")
+        return view
 
-    monkeypatch.setattr(leads_service, "contact_condition", contact_condition)
+    monkeypatch.setattr(leads_service, "view_filter", view_filter)
     view = board_view(board_columns(session, board.ws, ""))
     assert view.pop("Pro") == (
         [],

@@ -158,6 +158,7 @@ def test_autogenerate_leaves_out_only_the_hand_written_ddl():
     assert not include_object(None, "ix_contact_ws_last_interaction_pg", "index", True, None)
     assert include_object(None, "contact", "table", True, None)
     assert include_object(None, "ix_contact_ws_name", "index", True, None)
+    assert not include_object(None, "ix_contact_cf_n_0123456789abcdef", "index", True, None)
 
 
 # --------------------------------------------------------------------------- upgrades with data
@@ -371,3 +372,53 @@ def test_unique_ingestion_ids_downgrade_keeps_the_data(empty_database_url):
     assert_nothing_lost(
         before, snapshot(empty_database_url), dropped={"message": {"workspace_id", "channel"}}
     )
+
+
+NULLS_FIRST = "3f9c2d1a8b7e"
+
+
+def test_last_interaction_order_index_on_postgresql(empty_database_url):
+    """With data in it: the upgrade keeps every row and, on PostgreSQL, the page sorted by
+    last interaction (NULL last, descending) reads the new index instead of sorting; the
+    downgrade drops it. SQLite gets nothing (its index already sorts NULL first)."""
+    from sqlalchemy.pool import NullPool
+
+    check_upgrade_keeps_data(empty_database_url, "d7a3f5b9c1e2", NULLS_FIRST)
+    engine = sa.create_engine(empty_database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            if connection.dialect.name != "postgresql":
+                names = connection.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE name LIKE '%_pg'"
+                ).all()
+                assert names == []
+                return
+            connection.exec_driver_sql("SET enable_seqscan = off")
+            connection.exec_driver_sql("SET enable_sort = off")
+            plan = "\n".join(
+                row[0]
+                for row in connection.exec_driver_sql(
+                    "EXPLAIN SELECT id FROM contact WHERE workspace_id = 1 "
+                    "ORDER BY last_interaction_at DESC NULLS LAST, id DESC LIMIT 10"
+                )
+            )
+            assert "Index Scan Backward using ix_contact_ws_last_interaction_pg" in plan or (
+                "Index Only Scan Backward using ix_contact_ws_last_interaction_pg" in plan
+            ), plan
+    finally:
+        engine.dispose()
+    downgrade_to = "d7a3f5b9c1e2"  # contact_merge, the revision before it
+    from alembic import command
+    from cloodot_app.db import alembic_config
+
+    command.downgrade(alembic_config(empty_database_url), downgrade_to)
+    engine = sa.create_engine(empty_database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            found = connection.exec_driver_sql(
+                "SELECT indexname FROM pg_indexes WHERE indexname = "
+                "'ix_contact_ws_last_interaction_pg'"
+            ).all()
+            assert found == []
+    finally:
+        engine.dispose()

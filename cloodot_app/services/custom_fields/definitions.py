@@ -26,6 +26,7 @@ from cloodot_app.services.custom_fields.checks import (
     definitions_of,
     owned_field,
 )
+from cloodot_app.services.custom_fields.indexes import sync_field_indexes
 from cloodot_app.services.custom_fields.options import update_field
 from cloodot_app.services.custom_fields.stored_values import TABLES, dialect_of
 from cloodot_app.services.custom_fields.type_change import change_field_type
@@ -185,6 +186,7 @@ def create_field(
     )
     session.add(definition)
     session.flush()
+    sync_field_indexes(session)
     bump_data_version(session, workspace_id)
     return definition
 
@@ -277,4 +279,5 @@ def delete_field(session: Session, workspace_id: int, field_id: int) -> None:
     session.delete(definition)
     session.flush()
     _renumber(session, definitions_of(session, workspace_id, entity))
+    sync_field_indexes(session)
     bump_data_version(session, workspace_id)

@@ -14,6 +14,7 @@ from cloodot_app.errors import FieldDefinitionError, FieldValueError
 from cloodot_app.fieldtypes import FIELD_TYPES
 from cloodot_app.models import CustomFieldDefinition
 from cloodot_app.services.custom_fields.checks import clean_options, clean_type, owned_field
+from cloodot_app.services.custom_fields.indexes import sync_field_indexes
 from cloodot_app.services.custom_fields.stored_values import chunks, row_ids, write_values
 from cloodot_app.services.workspaces import bump_data_version
 
@@ -90,6 +91,7 @@ def change_field_type(
     definition.options = new_options
     session.add(definition)
     session.flush()
+    sync_field_indexes(session)
     bump_data_version(session, workspace_id)
     return report.as_dict()
 

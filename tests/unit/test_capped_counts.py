@@ -1,0 +1,168 @@
+"""Capped counts (services.contacts.capped_count / contacts_view) on SQLite and
+PostgreSQL: over the cap the page says so (exact False) and still shows the right rows;
+at or under it the count is exact; an exact count taken once (count_contacts) is what the
+page shows afterwards; a page past the cap gets the real number of pages."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from cloodot_app import db
+from cloodot_app.models import Contact
+from cloodot_app.services import contacts as contacts_service
+from cloodot_app.services import count_cache
+from cloodot_app.services.contacts import ContactQuery, contacts_view, count_contacts
+
+
+@pytest.fixture
+def people(engine: sa.Engine, workspace_id: int) -> int:
+    """12 contacts, "Mara 0" … "Mara 11"; the names of the last 3 also have "Zed"."""
+    count_cache.CACHE.clear()
+    with db.session_scope(engine) as session:
+        for number in range(12):
+            suffix = " Zed" if number >= 9 else ""
+            session.add(Contact(workspace_id=workspace_id, name=f"Mara {number}{suffix}"))
+    return workspace_id
+
+
+def view(engine: sa.Engine, ws: int, query: ContactQuery, **kwargs):
+    with db.session_scope(engine) as session:
+        return contacts_view(session, ws, query, **kwargs).page
+
+
+def test_over_the_cap_the_total_is_a_lower_bound(engine, people, monkeypatch):
+    monkeypatch.setattr(contacts_service, "COUNT_CAP", 5)
+    page = view(engine, people, ContactQuery(search="mara", sort="name", descending=False))
+    assert (page.total, page.exact) == (5, False)
+    assert [row.name for row in page.rows][:3] == ["Mara 0", "Mara 1", "Mara 10 Zed"]
+    assert len(page.rows) == 10
+
+
+def test_at_the_cap_the_count_is_exact(engine, people, monkeypatch):
+    monkeypatch.setattr(contacts_service, "COUNT_CAP", 12)
+    page = view(engine, people, ContactQuery(search="mara"))
+    assert (page.total, page.exact) == (12, True)
+    monkeypatch.setattr(contacts_service, "COUNT_CAP", 11)
+    count_cache.CACHE.clear()
+    page = view(engine, people, ContactQuery(search="mara"))
+    assert (page.total, page.exact) == (11, False)
+
+
+def test_a_narrow_view_is_exact_and_cached(engine, people, monkeypatch):
+    monkeypatch.setattr(contacts_service, "COUNT_CAP", 5)
+    page = view(engine, people, ContactQuery(search="zed"))
+    assert (page.total, page.exact) == (3, True)
+    hits = count_cache.CACHE.hits
+    with db.session_scope(engine) as session:
+        assert count_contacts(session, people, ContactQuery(search="zed")) == 3
+    assert count_cache.CACHE.hits == hits + 1
+
+
+def test_once_counted_exactly_the_page_shows_the_exact_total(engine, people, monkeypatch):
+    monkeypatch.setattr(contacts_service, "COUNT_CAP", 5)
+    with db.session_scope(engine) as session:
+        assert count_contacts(session, people, ContactQuery(search="mara")) == 12
+    page = view(engine, people, ContactQuery(search="mara"))
+    assert (page.total, page.exact) == (12, True)
+
+
+def test_exact_on_request(engine, people, monkeypatch):
+    monkeypatch.setattr(contacts_service, "COUNT_CAP", 5)
+    page = view(engine, people, ContactQuery(), exact=True)
+    assert (page.total, page.exact) == (12, True)
+
+
+def test_a_page_past_the_cap_is_counted_exactly(engine, people, monkeypatch):
+    """A link to page 3 of 5-row pages with a cap of 5 (one capped page): the page is not
+    clamped to what the cap alone would allow."""
+    monkeypatch.setattr(contacts_service, "COUNT_CAP", 5)
+    query = ContactQuery(sort="name", descending=False, page=2, page_size=10)
+    page = view(engine, people, query)
+    assert (page.total, page.exact, page.page) == (12, True, 2)
+    assert [row.name for row in page.rows] == ["Mara 8", "Mara 9 Zed"]
+
+
+@pytest.mark.parametrize("sort", ["created_at", "name", "last_interaction_at"])
+@pytest.mark.parametrize("descending", [True, False])
+@pytest.mark.parametrize("view_kind", ["search", "label", "label all of", "search and label"])
+def test_walking_the_sort_index_gives_the_same_pages(
+    engine, people, monkeypatch, sort, descending, view_kind
+):
+    """Over the cap, SQLite's page query walks the sort index (contact.id + 0 IN …);
+    every page is the one the plain query gives."""
+    from datetime import timedelta
+
+    from cloodot_app.filters import FilterSpec
+    from cloodot_app.models import ContactLabel, Label, utcnow
+
+    with db.session_scope(engine) as session:
+        gold = Label(workspace_id=people, name="Gold")
+        session.add(gold)
+        session.flush()
+        ids = list(session.execute(sa.select(Contact.id).order_by(Contact.id)).scalars())
+        for position, contact_id in enumerate(ids):
+            if position % 3:
+                session.add(ContactLabel(contact_id=contact_id, label_id=gold.id))
+            contact = session.get(Contact, contact_id)
+            contact.last_interaction_at = (
+                None if position % 4 == 0 else utcnow() - timedelta(hours=position % 5)
+            )
+    label = {"field": "label", "operator": "has_any_of", "value": [gold.id]}
+    every = {"field": "label", "operator": "has_all_of", "value": [gold.id]}
+    filters = {
+        "search": ("mara", []),
+        "label": ("", [label]),
+        "label all of": ("", [every]),
+        "search and label": ("mar", [label]),
+    }[view_kind]
+
+    def pages(cap: int) -> list[list[str]]:
+        monkeypatch.setattr(contacts_service, "COUNT_CAP", cap)
+        result = []
+        for number in (1, 2, 3):
+            count_cache.CACHE.clear()
+            query = ContactQuery(
+                search=filters[0],
+                filter=FilterSpec.parse({"match": "all", "conditions": filters[1]}),
+                sort=sort,
+                descending=descending,
+                page=number,
+                page_size=10 if number == 1 else 3,
+            )
+            result.append([row.name for row in view(engine, people, query).rows])
+        return result
+
+    walked = pages(2)
+    plain = pages(10_000)
+    assert walked == plain
+    assert any(walked)
+
+
+def test_the_walking_plan_reads_the_sort_index(engine, people, dialect):
+    if dialect != "sqlite":
+        pytest.skip("the rewrite is for SQLite's planner")
+    from cloodot_app.filters import CompileContext
+
+    with db.session_scope(engine) as session:
+        ctx = CompileContext.for_session(session)
+        walking = CompileContext(ctx.dialect, ctx.now, walk_sort_index=True)
+        where = contacts_service.search_condition("mara", walking)
+        statement = (
+            sa.select(Contact.id)
+            .where(Contact.workspace_id == people, where)
+            .order_by(Contact.created_at.desc(), Contact.id.desc())
+            .limit(10)
+        )
+        compiled = statement.compile(
+            dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+        )
+        assert "contact.id + 0 IN" in str(compiled)
+        plan = "\n".join(
+            str(row[-1])
+            for row in session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")
+        )
+        # The sort index, the matches as a list to probe; no rowid lookups, no sort.
+        assert "ix_contact_ws_created" in plan, plan
+        assert "LIST SUBQUERY" in plan, plan
+        assert "TEMP B-TREE" not in plan and "INTEGER PRIMARY KEY" not in plan, plan
