@@ -312,3 +312,29 @@ def test_import_finds_the_merged_contact_by_its_old_email_and_phone(engine, sess
         ).scalar_one()
         == 1
     )
+
+
+def test_notes_on_a_merged_contact_move_to_the_primary(session, pair):
+    """Notes point at their contact with a foreign key, so the merge moves them (they would
+    otherwise go with the merged contact's row) and they keep their author and text."""
+    from cloodot_app.access import Identity, Role
+    from cloodot_app.models import ContactNote, User
+    from cloodot_app.services.notes import add_note, contact_notes
+
+    ws, ana, ana_r = pair["ws"], pair["ana"], pair["ana_r"]
+    user = User(email="eva@example.com", name="Eva", password_hash="!")
+    session.add(user)
+    session.commit()
+    assert user.id is not None
+    eva = Identity(user.id, user.email, "Eva", ws, "Acme", Role.AGENT, session_id=0)
+    add_note(session, ws, eva, ana_r, "Prefers calls after 5 pm")
+    add_note(session, ws, eva, ana, "Asked about the Pro plan")
+    session.commit()
+
+    merge_contacts(session, ws, ana, [ana, ana_r])
+    session.commit()
+
+    owners = session.execute(sa.select(ContactNote.contact_id)).scalars().all()
+    assert owners == [ana, ana]
+    bodies = sorted(line.body for line in contact_notes(session, ws, ana, eva))
+    assert bodies == ["Asked about the Pro plan", "Prefers calls after 5 pm"]
