@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -43,10 +44,22 @@ class AppServer:
         self.token = token
         self.workspace_id = workspace_id
 
+    @contextmanager
     def session(self):
-        from cloodot_app.db import make_engine, session_scope
+        """A session on the app's database. A block that wrote bumps the workspace's data
+        version, as every service write does: the app's count cache is keyed on it, so rows
+        a test adds behind the app's back would otherwise leave old totals on screen."""
+        from sqlalchemy import event
 
-        return session_scope(make_engine(self.database_url))
+        from cloodot_app.db import make_engine, session_scope
+        from cloodot_app.services.workspaces import bump_data_version
+
+        flushes: list[bool] = []
+        with session_scope(make_engine(self.database_url)) as session:
+            event.listen(session, "after_flush", lambda *_: flushes.append(True))
+            yield session
+            if flushes:
+                bump_data_version(session, self.workspace_id)
 
     def session_token(self, role: str = "admin") -> str:
         """A new session of the world's member of `role` (what signing in gives)."""
