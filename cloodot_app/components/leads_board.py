@@ -44,6 +44,9 @@ def _move_menu(card: ContactRow) -> rx.Component:
                 ),
             ),
         ),
+        # Not modal: a modal menu hides the rest of the page from screen readers while
+        # leaving the board's focusable cards in it (axe: aria-hidden-focus).
+        modal=False,
     )
 
 
@@ -143,7 +146,14 @@ def _column_body(column: BoardColumn) -> rx.Component:
             rx.callout(column.problem, icon="triangle_alert", color_scheme="red", size="1"),
         ),
         rx.vstack(
-            rx.foreach(column.cards, lead_card),
+            # Only cards in the list (role list may hold list items only).
+            rx.vstack(
+                rx.foreach(column.cards, lead_card),
+                spacing="2",
+                width="100%",
+                role="list",
+                aria_label=column.name + " cards",
+            ),
             rx.cond(
                 column.cards.length() < column.total,
                 rx.button(
@@ -166,8 +176,6 @@ def _column_body(column: BoardColumn) -> rx.Component:
             overflow_y="auto",
             flex="1",
             padding="4px",
-            role="list",
-            aria_label=column.name + " cards",
         ),
         height="100%",
         spacing="2",
@@ -175,9 +183,10 @@ def _column_body(column: BoardColumn) -> rx.Component:
 
 
 _COLUMN_STYLE = {
-    "min_width": "290px",
+    # A phone shows one column at a time and snaps to the next (styles.css: .leads-board).
+    "min_width": "min(290px, calc(100vw - 48px))",
     "width": "290px",
-    "height": "calc(100vh - 170px)",
+    "height": ["calc(100dvh - 230px)", "calc(100dvh - 230px)", "calc(100vh - 170px)"],
     "background": rx.color("gray", 2),
     "border": f"1px solid {rx.color('gray', 4)}",
     "border_radius": "10px",
@@ -212,12 +221,13 @@ def leads_toolbar() -> rx.Component:
             debounce_timeout=300,
             aria_label="Search",
             type="search",
-            width="320px",
+            width=["100%", "100%", "320px"],
         ),
         rx.spacer(),
         live_toggle("leads"),
         width="100%",
         align="center",
+        wrap="wrap",
     )
 
 
@@ -236,5 +246,6 @@ def leads_board() -> rx.Component:
             width="100%",
             padding_bottom="8px",
             data_rows_state=rx.cond(LeadsState.loading, "loading", "ready"),
+            class_name="leads-board",
         ),
     )
