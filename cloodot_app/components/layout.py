@@ -81,6 +81,8 @@ def shortcuts_dialog() -> rx.Component:
                 color_scheme="gray",
                 size="2",
                 data_shortcut_list="true",
+                margin="0",
+                padding_x="10px",
             )
         ),
         rx.dialog.content(

@@ -184,8 +184,8 @@ def _column_body(column: BoardColumn) -> rx.Component:
 
 _COLUMN_STYLE = {
     # A phone shows one column at a time and snaps to the next (styles.css: .leads-board).
-    "min_width": "min(290px, calc(100vw - 48px))",
-    "width": "290px",
+    "min_width": ["calc(100vw - 48px)", "290px"],
+    "width": ["calc(100vw - 48px)", "290px"],
     "height": ["calc(100dvh - 230px)", "calc(100dvh - 230px)", "calc(100vh - 170px)"],
     "background": rx.color("gray", 2),
     "border": f"1px solid {rx.color('gray', 4)}",

@@ -6,6 +6,7 @@ scrolls sideways (only a wide table or the Leads board scrolls, inside itself)."
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -49,5 +50,27 @@ def test_screenshot(browser: Browser, app_server, name: str, scheme: str):
             assert page.evaluate("document.documentElement.scrollWidth") <= width, (
                 f"{name} scrolls sideways at {width} px"
             )
+        if name == "contacts":
+            _phone_overlays(page, folder, scheme)
     finally:
         context.close()
+
+
+def _phone_overlays(page, folder, scheme: str) -> None:
+    """The menu, the filter drawer, the export dialog and the details drawer on a phone."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    for button, shot in (
+        ("Menu", "menu"),
+        ("Filters", "filters"),
+        ("Download CSV", "export"),
+    ):
+        page.get_by_role("button", name=button).click()
+        expect(page.get_by_role("dialog")).to_be_visible()
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(folder / f"contacts-{shot}-phone-{scheme}.png"))
+        page.keyboard.press("Escape")
+        expect(page.get_by_role("dialog")).to_have_count(0)
+    page.get_by_role("link", name=re.compile("^Open ")).first.click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(folder / f"contacts-drawer-phone-{scheme}.png"))
