@@ -153,6 +153,8 @@ def test_a_day_on_a_phone_by_tap(browser: Browser, app_server):
         )
         page.get_by_role("searchbox", name="Search").fill("Phonetap Mover")
         column = page.get_by_role("region", name="High-value customers", exact=True)
+        # The search has narrowed the column to the one card before it is moved.
+        expect(column.get_by_role("listitem")).to_have_count(1)
         expect(column.get_by_role("listitem", name="Phonetap Mover")).to_be_visible()
         assert column.bounding_box()["width"] <= 390
         column.get_by_role("button", name="Move Phonetap Mover").tap()
@@ -284,6 +286,8 @@ def test_a_day_by_keyboard_only(browser: Browser, app_server):
         page.keyboard.press("/")
         page.keyboard.type("Keyonly Mover")
         column = page.get_by_role("region", name="High-value customers", exact=True)
+        # The search has narrowed the column to the one card before it is moved.
+        expect(column.get_by_role("listitem")).to_have_count(1)
         expect(column.get_by_role("listitem", name="Keyonly Mover")).to_be_visible()
         tab_to(page, column.get_by_role("button", name="Move Keyonly Mover"))
         page.keyboard.press("Enter")
