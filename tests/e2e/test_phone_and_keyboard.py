@@ -151,8 +151,10 @@ def test_a_day_on_a_phone_by_tap(browser: Browser, app_server):
         page.wait_for_function(
             "() => document.querySelector('[data-rows-state=\"ready\"]') !== null"
         )
-        page.get_by_role("searchbox", name="Search").fill("Phonetap Mover")
         column = page.get_by_role("region", name="High-value customers", exact=True)
+        # Cards come from the server: once there, the page is connected and a search counts.
+        expect(column.get_by_role("listitem").first).to_be_visible()
+        page.get_by_role("searchbox", name="Search").fill("Phonetap Mover")
         # The search has narrowed the column to the one card before it is moved.
         expect(column.get_by_role("listitem")).to_have_count(1)
         expect(column.get_by_role("listitem", name="Phonetap Mover")).to_be_visible()
@@ -283,9 +285,11 @@ def test_a_day_by_keyboard_only(browser: Browser, app_server):
         page.wait_for_function(
             "() => document.querySelector('[data-rows-state=\"ready\"]') !== null"
         )
+        column = page.get_by_role("region", name="High-value customers", exact=True)
+        # Cards come from the server: once there, the page is connected and a search counts.
+        expect(column.get_by_role("listitem").first).to_be_visible()
         page.keyboard.press("/")
         page.keyboard.type("Keyonly Mover")
-        column = page.get_by_role("region", name="High-value customers", exact=True)
         # The search has narrowed the column to the one card before it is moved.
         expect(column.get_by_role("listitem")).to_have_count(1)
         expect(column.get_by_role("listitem", name="Keyonly Mover")).to_be_visible()
