@@ -28,7 +28,7 @@ config = rx.Config(
     redis_url=settings.redis_url,
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    default_color_mode="light",
+    default_color_mode="system",
     # Only when asked for: a frontend port in the config makes `reflex run --backend-only`
     # (how a host may start the backend alone) refuse to start. Reflex's default is 3000.
     **({"frontend_port": int(_frontend_port)} if _frontend_port else {}),

@@ -9,27 +9,29 @@ from cloodot_app.components.dialogs import error_alert
 
 
 def auth_card(title: str, subtitle, *children: rx.Component) -> rx.Component:
-    return rx.center(
-        rx.card(
-            rx.vstack(
-                rx.hstack(
-                    rx.image(src="/logo.svg", width="32px", height="32px", alt=""),
-                    rx.heading("Cloodot", size="5", weight="bold"),
-                    align="center",
-                    spacing="2",
+    return rx.el.main(
+        rx.center(
+            rx.card(
+                rx.vstack(
+                    rx.hstack(
+                        rx.image(src="/logo.svg", width="32px", height="32px", alt=""),
+                        rx.text("Cloodot", size="5", weight="bold"),
+                        align="center",
+                        spacing="2",
+                    ),
+                    rx.heading(title, size="6", as_="h1", margin_top="8px"),
+                    rx.text(subtitle, size="2", color_scheme="gray"),
+                    *children,
+                    spacing="3",
+                    width="100%",
                 ),
-                rx.heading(title, size="6", as_="h1", margin_top="8px"),
-                rx.text(subtitle, size="2", color_scheme="gray"),
-                *children,
-                spacing="3",
-                width="100%",
+                size="4",
+                width="min(420px, 92vw)",
             ),
-            size="4",
-            width="min(420px, 92vw)",
-        ),
-        min_height="100vh",
-        background=rx.color("gray", 2),
-        padding="24px 0",
+            min_height="100vh",
+            background=rx.color("gray", 2),
+            padding="24px 0",
+        )
     )
 
 

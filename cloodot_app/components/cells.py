@@ -99,6 +99,8 @@ def multi_select_editor(row: ContactRow, column: FieldDefinitionSummary) -> rx.C
                                 on_change=lambda checked: InlineEditState.toggle_multi(
                                     row.id, column.key, option, checked
                                 ),
+                                # A label around a checkbox button does not name it.
+                                aria_label=option,
                             ),
                             rx.text(option, size="2"),
                             align="center",

@@ -17,6 +17,8 @@ def _option_checkbox(state, draft: DraftCondition, index, option) -> rx.Componen
             rx.checkbox(
                 checked=draft.chosen.contains(option[0]),
                 on_change=lambda checked: state.toggle_option(index, option[0], checked),
+                # A label around a checkbox button does not name it.
+                aria_label=option[1],
             ),
             rx.text(option[1], size="2"),
             spacing="1",

@@ -27,6 +27,8 @@ def channel_icon(channel: rx.Var[str], size: int = 12) -> rx.Component:
                         variant="soft",
                         radius="full",
                         padding="2px",
+                        # A span may not carry a name; as an image it is read as one.
+                        role="img",
                         aria_label=label,
                     ),
                     content=label,
@@ -47,7 +49,9 @@ def contact_avatar(row, size: str = "2") -> rx.Component:
         src=row.image_url,
         fallback=row.initials,
         color_scheme=row.avatar_color,
-        variant="solid",
+        # Soft with high contrast: white initials on a solid cyan or lime are below 4.5:1.
+        variant="soft",
+        high_contrast=True,
         radius="full",
         size=size,
         alt="",

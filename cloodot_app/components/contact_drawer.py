@@ -64,6 +64,8 @@ def _field_editor(field: DrawerField, index) -> rx.Component:
                                 on_change=lambda checked: ContactDrawerState.toggle_multi(
                                     index, option, checked
                                 ),
+                                # A label around a checkbox button does not name it.
+                                aria_label=option,
                             ),
                             rx.text(option, size="2"),
                             spacing="1",

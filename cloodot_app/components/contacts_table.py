@@ -42,13 +42,15 @@ def search_box() -> rx.Component:
         debounce_timeout=300,
         aria_label="Search",
         type="search",
-        width="320px",
+        width=["100%", "100%", "320px"],
     )
 
 
 def segment_selector() -> rx.Component:
     return rx.select.root(
-        rx.select.trigger(placeholder="Segment", aria_label="Segment", min_width="200px"),
+        rx.select.trigger(
+            placeholder="Segment", aria_label="Segment", min_width="160px", max_width="100%"
+        ),
         rx.select.content(
             rx.select.item("All contacts (no segment)", value="0"),
             rx.select.separator(),
@@ -69,6 +71,8 @@ def _column_option(column: FieldDefinitionSummary) -> rx.Component:
             rx.checkbox(
                 checked=ColumnsState.visible_ids.contains(column_id),
                 on_change=lambda checked: ColumnsState.toggle_column(column_id, checked),
+                # A label around a checkbox button does not name it.
+                aria_label=column.label,
             ),
             rx.text(column.label, size="2"),
             rx.cond(
@@ -286,6 +290,7 @@ def name_cell(row: ContactRow) -> rx.Component:
                 underline="hover",
                 cursor="pointer",
                 aria_label="Open " + row.name,
+                data_open_row="true",
             ),
             channel_icon(row.channel),
             align="center",
@@ -410,6 +415,9 @@ def contact_row(row: ContactRow) -> rx.Component:
         actions_cell(row),
         key=row.id,
         align="center",
+        # Arrow keys move between rows and Enter opens one (assets/autoload.js).
+        tab_index=0,
+        data_row_nav="true",
         data_selected=SelectionState.selected_ids.contains(row.id),
         on_click=ContactDrawerState.open_contact(row.id),
         cursor="pointer",
@@ -456,6 +464,8 @@ def contacts_table() -> rx.Component:
             size="2",
             width="100%",
             aria_label="Contacts",
+            class_name="contacts-table",
+            data_row_nav_table="true",
         ),
         rx.cond(
             ContactsState.error != "",
@@ -533,9 +543,12 @@ def pagination_footer() -> rx.Component:
             ),
             align="center",
             spacing="1",
+            wrap="wrap",
         ),
         as_="footer",
         width="100%",
         align="center",
         spacing="4",
+        wrap="wrap",
+        row_gap="8px",
     )

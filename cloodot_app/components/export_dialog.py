@@ -13,7 +13,7 @@ from cloodot_app.state.export import ExportState
 def _checkbox(label: str, checked, on_change, disabled=False) -> rx.Component:
     return rx.el.label(
         rx.hstack(
-            rx.checkbox(checked=checked, on_change=on_change, disabled=disabled),
+            rx.checkbox(checked=checked, on_change=on_change, disabled=disabled, aria_label=label),
             rx.text(label, size="2"),
             align="center",
             spacing="2",

@@ -71,6 +71,7 @@ def filters_button() -> rx.Component:
         ),
         variant="soft",
         on_click=FilterDrawerState.open_with(ContactsState.filter_spec),
+        data_shortcut_filters="true",
     )
 
 

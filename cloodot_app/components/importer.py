@@ -17,35 +17,47 @@ from cloodot_app.state.importer import (
 )
 
 
+def _labelled_upload(upload: rx.Component, label: str) -> rx.Component:
+    """rx.upload's hidden file input has no props of its own: give it its accessible name
+    (screen readers and axe look for one on every form control)."""
+    file_input = upload.children[0].children[0]
+    file_input.custom_attrs["aria-label"] = label
+    return upload
+
+
 def upload_step() -> rx.Component:
     return rx.vstack(
-        rx.upload(
-            rx.vstack(
-                rx.icon("upload", size=28, color=rx.color("gray", 9)),
-                rx.text("Drop a CSV file here, or click to choose one", weight="medium"),
-                rx.text(UPLOAD_HINT, size="1", color_scheme="gray"),
-                align="center",
-                spacing="2",
-                padding="40px",
+        _labelled_upload(
+            rx.upload(
+                rx.vstack(
+                    rx.icon("upload", size=28, color=rx.color("gray", 9)),
+                    rx.text("Drop a CSV file here, or click to choose one", weight="medium"),
+                    rx.text(UPLOAD_HINT, size="1", color_scheme="gray"),
+                    align="center",
+                    spacing="2",
+                    padding=rx.breakpoints(initial="8px", sm="40px"),
+                ),
+                id="import_csv",
+                multiple=False,
+                max_files=1,
+                accept={"text/csv": [".csv"], "text/plain": [".txt", ".tsv"]},
+                # Streamed: the handler writes chunks as they come and stops at the size cap
+                # (max_size makes the browser refuse a bigger file before sending it).
+                on_drop=ImportState.receive_upload(rx.upload_files_chunk(upload_id="import_csv")),
+                # Only the error code goes to the server: the rejected File itself would be
+                # sent whole over the websocket (and a 20 MB one drops the connection).
+                on_drop_rejected=lambda rejected: ImportState.reject_file(
+                    rejected[0].to(dict)["errors"].to(list)[0].to(dict)["code"].to(str)
+                ),
+                max_size=MAX_BYTES,
+                border=f"2px dashed {rx.color('gray', 7)}",
+                border_radius="12px",
+                width="100%",
+                padding=rx.breakpoints(initial="24px 12px", sm="5em"),
+                cursor="pointer",
+                aria_label="Upload a CSV file",
             ),
-            id="import_csv",
-            multiple=False,
-            max_files=1,
-            accept={"text/csv": [".csv"], "text/plain": [".txt", ".tsv"]},
-            # Streamed: the handler writes chunks as they come and stops at the size cap
-            # (max_size makes the browser refuse a bigger file before sending it).
-            on_drop=ImportState.receive_upload(rx.upload_files_chunk(upload_id="import_csv")),
-            # Only the error code goes to the server: the rejected File itself would be
-            # sent whole over the websocket (and a 20 MB one drops the connection).
-            on_drop_rejected=lambda rejected: ImportState.reject_file(
-                rejected[0].to(dict)["errors"].to(list)[0].to(dict)["code"].to(str)
-            ),
-            max_size=MAX_BYTES,
-            border=f"2px dashed {rx.color('gray', 7)}",
-            border_radius="12px",
-            width="100%",
-            cursor="pointer",
-            aria_label="Upload a CSV file",
+            "Choose a CSV file to import",
         ),
         error_alert(ImportState.error),
         width="100%",

@@ -59,6 +59,9 @@ def _card_menu(card: ContactRow, column: BoardColumn) -> rx.Component:
                 ),
             ),
         ),
+        # Not modal: a modal menu hides the rest of the page from screen readers while
+        # leaving the board's focusable cards in it (axe: aria-hidden-focus).
+        modal=False,
     )
 
 
@@ -159,7 +162,14 @@ def _column_body(column: BoardColumn) -> rx.Component:
             rx.callout(column.problem, icon="triangle_alert", color_scheme="red", size="1"),
         ),
         rx.vstack(
-            rx.foreach(column.cards, lambda card: lead_card(card, column)),
+            # Only cards in the list (role list may hold list items only).
+            rx.vstack(
+                rx.foreach(column.cards, lambda card: lead_card(card, column)),
+                spacing="2",
+                width="100%",
+                role="list",
+                aria_label=column.name + " cards",
+            ),
             rx.cond(
                 column.cards.length() < column.total,
                 rx.button(
@@ -182,8 +192,6 @@ def _column_body(column: BoardColumn) -> rx.Component:
             overflow_y="auto",
             flex="1",
             padding="4px",
-            role="list",
-            aria_label=column.name + " cards",
         ),
         height="100%",
         spacing="2",
@@ -191,9 +199,10 @@ def _column_body(column: BoardColumn) -> rx.Component:
 
 
 _COLUMN_STYLE = {
-    "min_width": "290px",
-    "width": "290px",
-    "height": "calc(100vh - 170px)",
+    # A phone shows one column at a time and snaps to the next (styles.css: .leads-board).
+    "min_width": ["calc(100vw - 48px)", "290px"],
+    "width": ["calc(100vw - 48px)", "290px"],
+    "height": ["calc(100dvh - 230px)", "calc(100dvh - 230px)", "calc(100vh - 170px)"],
     "background": rx.color("gray", 2),
     "border": f"1px solid {rx.color('gray', 4)}",
     "border_radius": "10px",
@@ -228,12 +237,13 @@ def leads_toolbar() -> rx.Component:
             debounce_timeout=300,
             aria_label="Search",
             type="search",
-            width="320px",
+            width=["100%", "100%", "320px"],
         ),
         rx.spacer(),
         live_toggle("leads"),
         width="100%",
         align="center",
+        wrap="wrap",
     )
 
 
@@ -252,5 +262,6 @@ def leads_board() -> rx.Component:
             width="100%",
             padding_bottom="8px",
             data_rows_state=rx.cond(LeadsState.loading, "loading", "ready"),
+            class_name="leads-board",
         ),
     )

@@ -508,12 +508,14 @@ def new_token_dialog() -> rx.Component:
 
 
 def _setting_row(caption: str, *content: rx.Component) -> rx.Component:
-    return rx.hstack(
+    """Caption beside the value; on a phone, above it."""
+    return rx.flex(
         rx.text(caption, size="2", weight="medium", min_width="140px", padding_top="6px"),
-        rx.vstack(*content, spacing="1", width="100%"),
+        rx.vstack(*content, spacing="1", width="100%", min_width="0"),
+        direction=rx.breakpoints(initial="column", sm="row"),
         width="100%",
         align="start",
-        spacing="4",
+        gap=rx.breakpoints(initial="2", sm="4"),
     )
 
 
@@ -553,12 +555,14 @@ def channels_section() -> rx.Component:
                         rx.button(
                             rx.icon("refresh_cw", size=14),
                             "Rotate token",
+                            flex_shrink="0",
                             variant="soft",
                             color_scheme="red",
                             on_click=ChannelsState.ask_rotate,
                         ),
                         align="center",
                         width="100%",
+                        wrap="wrap",
                     ),
                     rx.text(
                         "Channels send it as Authorization: Bearer <token>. Only its last "
@@ -571,7 +575,7 @@ def channels_section() -> rx.Component:
                 width="100%",
             ),
             width="100%",
-            size="3",
+            size=rx.breakpoints(initial="2", sm="3"),
         ),
         confirm_dialog(
             "Rotate the ingestion token?",

@@ -204,29 +204,36 @@ def field_row(field: FieldSummary, index) -> rx.Component:
     )
 
 
+def _fields_table() -> rx.Component:
+    return rx.table.root(
+        rx.el.caption("Custom fields", class_name="sr-only"),
+        rx.table.header(
+            rx.table.row(
+                rx.table.column_header_cell("Field"),
+                rx.table.column_header_cell("Type"),
+                rx.table.column_header_cell("Options"),
+                rx.table.column_header_cell("Values", text_align="right"),
+                rx.table.column_header_cell(rx.text("Actions", class_name="sr-only")),
+            )
+        ),
+        rx.table.body(rx.foreach(CustomFieldsState.fields, field_row)),
+        variant="surface",
+        width="100%",
+    )
+
+
 def fields_table() -> rx.Component:
+    """The table sits in the selected tab's panel (each tab controls a panel that exists)."""
     return rx.vstack(
         rx.tabs.root(
             rx.tabs.list(
                 rx.tabs.trigger("Contact fields", value="contact"),
                 rx.tabs.trigger("Conversation fields", value="conversation"),
             ),
+            rx.tabs.content(_fields_table(), value="contact", padding_top="12px"),
+            rx.tabs.content(_fields_table(), value="conversation", padding_top="12px"),
             value=CustomFieldsState.entity,
             on_change=CustomFieldsState.set_entity,
-        ),
-        rx.table.root(
-            rx.el.caption("Custom fields", class_name="sr-only"),
-            rx.table.header(
-                rx.table.row(
-                    rx.table.column_header_cell("Field"),
-                    rx.table.column_header_cell("Type"),
-                    rx.table.column_header_cell("Options"),
-                    rx.table.column_header_cell("Values", text_align="right"),
-                    rx.table.column_header_cell(rx.text("Actions", class_name="sr-only")),
-                )
-            ),
-            rx.table.body(rx.foreach(CustomFieldsState.fields, field_row)),
-            variant="surface",
             width="100%",
         ),
         width="100%",
