@@ -91,6 +91,8 @@ def _latest_note_option() -> rx.Component:
             rx.checkbox(
                 checked=ColumnsState.show_latest_note,
                 on_change=lambda checked: ColumnsState.toggle_column(LATEST_NOTE_COLUMN, checked),
+                # A label around a checkbox button does not name it.
+                aria_label="Latest note",
             ),
             rx.text("Latest note", size="2"),
             align="center",

@@ -96,8 +96,14 @@ def open_delete(page: Page) -> None:
     expect(page.get_by_role("alertdialog")).to_be_visible()
 
 
+def open_bulk_edit(page: Page) -> None:
+    page.get_by_role("checkbox", name=re.compile("^Select ")).nth(1).click()
+    page.get_by_role("button", name="Add label", exact=True).click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+
+
 def open_move_menu(page: Page) -> None:
-    page.get_by_role("button", name="Move ").first.click()
+    page.get_by_role("button", name=re.compile("^Actions for ")).first.click()
     expect(page.get_by_role("menu")).to_be_visible()
 
 
@@ -152,6 +158,7 @@ PAGES = {
             ("the export dialog", open_export),
             ("the column chooser", open_columns),
             ("the delete confirmation", open_delete),
+            ("the bulk edit dialog", open_bulk_edit),
             ("the phone menu", open_menu),
         ],
     ),
@@ -175,6 +182,11 @@ PAGES = {
     "fields": ("/settings/fields", [("the field editor", open_new("New field"))]),
     "members": ("/settings/members", [("the invite dialog", open_new("Invite"))]),
     "audit": ("/settings/audit", []),
+    "duplicates": ("/contacts/duplicates", []),
+    "channels": (
+        "/settings/channels",
+        [("the connect dialog", open_new("Connect WhatsApp"))],
+    ),
 }
 
 
@@ -210,6 +222,8 @@ def test_page_has_no_axe_violations(browser: Browser, app_server, name: str):
             else:
                 expect(page.get_by_role("dialog")).to_have_count(0)
                 expect(page.get_by_role("menu")).to_have_count(0)
+                if "bulk" in state_name:
+                    page.get_by_role("button", name="Clear selection").first.click()
         assert not problems, "\n".join(problems)
     finally:
         context.close()

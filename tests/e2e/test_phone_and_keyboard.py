@@ -159,7 +159,7 @@ def test_a_day_on_a_phone_by_tap(browser: Browser, app_server):
         expect(column.get_by_role("listitem")).to_have_count(1)
         expect(column.get_by_role("listitem", name="Phonetap Mover")).to_be_visible()
         assert column.bounding_box()["width"] <= 390
-        column.get_by_role("button", name="Move Phonetap Mover").tap()
+        column.get_by_role("button", name="Actions for Phonetap Mover").tap()
         page.get_by_role("menuitem", name="Enterprise plan").tap()
         expect(page.get_by_text("Phonetap Mover: sets Plan to Enterprise.")).to_be_visible()
         assert stored(app_server, Contact.custom_fields, "Phonetap Mover")["plan"] == "Enterprise"
@@ -293,10 +293,15 @@ def test_a_day_by_keyboard_only(browser: Browser, app_server):
         # The search has narrowed the column to the one card before it is moved.
         expect(column.get_by_role("listitem")).to_have_count(1)
         expect(column.get_by_role("listitem", name="Keyonly Mover")).to_be_visible()
-        tab_to(page, column.get_by_role("button", name="Move Keyonly Mover"))
+        tab_to(page, column.get_by_role("button", name="Actions for Keyonly Mover"))
         page.keyboard.press("Enter")
         expect(page.get_by_role("menu")).to_be_visible()
-        page.keyboard.type("Enterprise")
+        # Down the menu (past "Why in …") to the column to move to, then Enter.
+        target = page.get_by_role("menuitem", name="Enterprise plan")
+        for _ in range(12):
+            if target.evaluate("element => element === document.activeElement"):
+                break
+            page.keyboard.press("ArrowDown")
         page.keyboard.press("Enter")
         expect(page.get_by_text("Keyonly Mover: sets Plan to Enterprise.")).to_be_visible()
         assert stored(app_server, Contact.custom_fields, "Keyonly Mover")["plan"] == "Enterprise"
