@@ -8,8 +8,10 @@ in the same transaction. None as actor is the server itself (tests, start-up).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -246,20 +248,42 @@ def create_connection(
         connection.app_secret = _secret(app_secret)
         connection.verify_token = secrets.token_urlsafe(24)
         connection.secret_changed_at = utcnow()
+    return _saved(
+        session,
+        workspace_id,
+        actor,
+        connection,
+        "channels.connect",
+        lambda: f"Connected {_describe(connection)}",
+        {"kind": channel_kind.value, "name": connection.name}
+        | (
+            {"allowed_origins": connection.allowed_origins}
+            if channel_kind is ChannelKind.WEBCHAT
+            else {}
+        ),
+    )
+
+
+def _saved(
+    session: Session,
+    workspace_id: int,
+    actor: Identity | None,
+    connection: ChannelConnection,
+    action: str,
+    summary: Callable[[], str],
+    details: dict[str, Any] | None = None,
+) -> ConnectionRow:
+    """Write `connection` and its audit entry in the caller's transaction. `summary` is
+    called after the flush, when a new connection has its id."""
     session.add(connection)
     session.flush()
     audit.record(
         session,
         workspace_id,
         actor,
-        "channels.connect",
-        f"Connected {_describe(connection)}",
-        {"connection_id": connection.id, "kind": channel_kind.value, "name": connection.name}
-        | (
-            {"allowed_origins": connection.allowed_origins}
-            if channel_kind is ChannelKind.WEBCHAT
-            else {}
-        ),
+        action,
+        summary(),
+        {"connection_id": connection.id} | (details or {}),
     )
     return _row(connection)
 
@@ -273,17 +297,14 @@ def rotate_verify_token(
     if ChannelKind(connection.kind) not in META_KINDS:
         raise ChannelError("A WebChat site has no verify token.")
     connection.verify_token = secrets.token_urlsafe(24)
-    session.add(connection)
-    session.flush()
-    audit.record(
+    return _saved(
         session,
         workspace_id,
         actor,
+        connection,
         "channels.verify_token_rotate",
-        f"Rotated the verify token of {_describe(connection)}",
-        {"connection_id": connection.id},
+        lambda: f"Rotated the verify token of {_describe(connection)}",
     )
-    return _row(connection)
 
 
 def replace_app_secret(
@@ -304,17 +325,14 @@ def replace_app_secret(
         raise ChannelError("That is the secret already in use: paste the new one.")
     connection.app_secret = secret
     connection.secret_changed_at = utcnow()
-    session.add(connection)
-    session.flush()
-    audit.record(
+    return _saved(
         session,
         workspace_id,
         actor,
+        connection,
         "channels.app_secret_replace",
-        f"Replaced the app secret of {_describe(connection)}",
-        {"connection_id": connection.id},
+        lambda: f"Replaced the app secret of {_describe(connection)}",
     )
-    return _row(connection)
 
 
 def update_webchat(
@@ -336,21 +354,18 @@ def update_webchat(
     connection.name = _name(name)
     connection.allowed_origins = clean_origins(allowed_origins)
     connection.ask_details = bool(ask_details)
-    session.add(connection)
-    session.flush()
-    audit.record(
+    return _saved(
         session,
         workspace_id,
         actor,
+        connection,
         "channels.webchat_change",
-        f"Changed the WebChat site “{connection.name}”",
+        lambda: f"Changed the WebChat site “{connection.name}”",
         {
-            "connection_id": connection.id,
             "allowed_origins": {"old": before, "new": connection.allowed_origins},
             "ask_details": connection.ask_details,
         },
     )
-    return _row(connection)
 
 
 def delete_connection(
