@@ -55,7 +55,8 @@ from cloodot_app.services.leads import load_board
 
 def forget_counts() -> None:
     if count_cache is not None:
-        count_cache.CACHE.clear()
+        # Counts and pages of ids (a checkout before the page cache has counts only).
+        getattr(count_cache, "clear", count_cache.CACHE.clear)()
 
 
 def default_url(contacts: int) -> str:

@@ -87,6 +87,13 @@ class Contact(SQLModel, table=True):
         ),
         sa.Index("ix_contact_ws_channel_created", "workspace_id", "channel", "created_at"),
         sa.Index("ix_contact_ws_opt_in", "workspace_id", "campaign_opt_in"),
+        # "No reply in N days": last interaction before X among contacts with conversations.
+        sa.Index(
+            "ix_contact_ws_conversations_last_interaction",
+            "workspace_id",
+            "has_conversations",
+            "last_interaction_at",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -108,6 +115,9 @@ class Contact(SQLModel, table=True):
     last_message_text: str | None = Field(default=None, max_length=500)
     last_message_direction: str | None = Field(default=None, max_length=10)
     campaign_opt_in: bool = Field(default=False)
+    # True exactly when a conversation of the contact exists. Kept by triggers on
+    # `conversation` (revision e5b7c9d1f3a2), never written by the app: read-only here.
+    has_conversations: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     custom_fields: dict[str, Any] = _json_field({})
 
 

@@ -539,6 +539,7 @@ CONTACT_COLUMNS = (
     "last_message_text",
     "last_message_direction",
     "campaign_opt_in",
+    "has_conversations",
     "custom_fields",
 )
 CONVERSATION_COLUMNS = (
@@ -796,6 +797,8 @@ class _Generator:
                 last_text[:500] if last_text is not None else None,
                 last_direction,
                 (1 if opt_in else 0) if self.sqlite else opt_in,
+                # What the conversation triggers would set (they then find nothing to do).
+                (1 if last_ts is not None else 0) if self.sqlite else last_ts is not None,
                 self.dump(values),
             )
         )

@@ -166,8 +166,9 @@ def _operand(info: FieldInfo, ctx: CompileContext) -> Operand:
 
 
 def _has_conversations(value: bool) -> sa.ColumnElement[bool]:
-    exists = sa.exists().where(Conversation.contact_id == Contact.id)
-    return exists if value else ~exists
+    # A column kept by triggers on conversation (models.Contact.has_conversations), not an
+    # EXISTS probe per contact: "no reply in 7 days" matches most of a workspace.
+    return Contact.has_conversations.is_(value)
 
 
 _BUILTIN_OPERANDS: dict[str, Callable[[], Operand]] = {

@@ -316,11 +316,25 @@ def _labelled(label_ids: list[int]) -> sa.Select[int]:
     return sa.select(ContactLabel.contact_id).where(ContactLabel.label_id.in_(label_ids))
 
 
+def _probed(label_ids: list[int]) -> sa.Select[int]:
+    # The labels of the contact at hand, one probe of contact_label's primary key: what a
+    # page query walking the sort index wants (it stops after a page of matches), where
+    # the `IN` list would first be read whole (434k rows for "Customer" at 1M contacts).
+    return sa.select(ContactLabel.label_id).where(
+        ContactLabel.contact_id == Contact.id, ContactLabel.label_id.in_(label_ids)
+    )
+
+
 def _has_any_label(o: LabelOperand, label_ids: list[int], ctx: CompileContext) -> Where:
+    if ctx.walking():
+        return _probed(label_ids).exists()
     return ctx.contact_id().in_(_labelled(label_ids))
 
 
 def _has_all_labels(o: LabelOperand, label_ids: list[int], ctx: CompileContext) -> Where:
+    if ctx.walking():
+        held = _probed(label_ids).with_only_columns(sa.func.count()).scalar_subquery()
+        return held == len(label_ids)
     having_all = (
         _labelled(label_ids)
         .group_by(ContactLabel.contact_id)

@@ -156,12 +156,16 @@ class CompileContext:
     # probing the list, and stops at the page. Same rows, same order.
     walk_sort_index: bool = False
 
+    def walking(self) -> bool:
+        """Is this the page query of a view with very many matches, on SQLite?"""
+        return self.walk_sort_index and self.dialect == "sqlite"
+
     def contact_id(self) -> sa.ColumnElement[int]:
         """`contact.id` as the left side of an `IN (subquery)` (see walk_sort_index)."""
         from cloodot_app.models import Contact
 
         column: sa.ColumnElement[int] = sa.inspect(Contact).c.id
-        if self.walk_sort_index and self.dialect == "sqlite":
+        if self.walking():
             return column + 0
         return column
 

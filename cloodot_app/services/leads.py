@@ -16,15 +16,16 @@ from cloodot_app.filters import (
     valid_id,
     validate_spec,
 )
-from cloodot_app.models import Contact, ContactLabel, Segment, utcnow
+from cloodot_app.models import ContactLabel, Segment, utcnow
 from cloodot_app.services.contact_edits import update_contact_field
 from cloodot_app.services.contact_rows import ContactRow, contact_rows
 from cloodot_app.services.contacts import (
+    COUNT_CAP,
     ContactQuery,
     NotFound,
     exact_count,
     owned_contact,
-    sort_order,
+    page_contacts,
     view_filter,
 )
 from cloodot_app.services.segment_trends import SegmentTrend
@@ -93,9 +94,10 @@ def column_cards(
         raise NotFound("That segment no longer exists.")
     catalog = field_catalog(session, workspace_id)
     ctx = CompileContext.for_session(session)
-    query = ContactQuery(search=search, segment_id=segment_id)
+    query = ContactQuery(
+        search=search, segment_id=segment_id, sort="last_interaction_at", descending=True
+    )
     view = view_filter(session, workspace_id, query, catalog, ctx)
-    where = view.where
     with one_segment_query(session):
         total = exact_count(session, workspace_id, view)
         # An offset, not a page: `loaded` is how many cards the board holds, which need not
@@ -103,16 +105,16 @@ def column_cards(
         offset = max(0, loaded) if isinstance(loaded, int) else 0
         if offset >= total:
             return [], total
-        contacts = (
-            session.execute(
-                sa.select(Contact)
-                .where(where)
-                .order_by(*sort_order("last_interaction_at", True, ctx.dialect))
-                .offset(offset)
-                .limit(CARDS_PER_LOAD)
-            )
-            .scalars()
-            .all()
+        contacts = page_contacts(
+            session,
+            workspace_id,
+            query,
+            view,
+            catalog,
+            ctx,
+            offset=offset,
+            limit=CARDS_PER_LOAD,
+            many=total >= COUNT_CAP,
         )
     return contact_rows(session, workspace_id, list(contacts), catalog), total
 

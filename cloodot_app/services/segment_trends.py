@@ -161,7 +161,7 @@ def counts_as_of(session: Session, workspace_id: int, as_of: datetime) -> dict[i
     give a new demo workspace a past (the README says so); real history is only ever
     counted on the day."""
     from cloodot_app.filters import CompileContext, FilterError, compile_spec
-    from cloodot_app.services.segments import _count_each, one_segment_query
+    from cloodot_app.services.segments import count_matching, one_segment_query
     from cloodot_app.services.workspaces import field_catalog
 
     catalog = field_catalog(session, workspace_id)
@@ -177,12 +177,12 @@ def counts_as_of(session: Session, workspace_id: int, as_of: datetime) -> dict[i
             counts[segment.id or 0] = None
             continue
         conditions[segment.id or 0] = sa.and_(where, Contact.created_at <= as_of)
-    if conditions:
+    for segment_id, condition in conditions.items():
         try:
             with one_segment_query(session):
-                counts.update(_count_each(session, workspace_id, conditions))
+                counts[segment_id] = count_matching(session, workspace_id, condition)
         except FilterError:
-            counts.update(dict.fromkeys(conditions))
+            counts[segment_id] = None
     return counts
 
 

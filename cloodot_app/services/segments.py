@@ -104,8 +104,8 @@ def list_segments(session: Session, workspace_id: int) -> list[SegmentSummary]:
 
 
 def segments_with_counts(session: Session, workspace_id: int) -> list[SegmentSummary]:
-    """The Segments page: every segment with how many contacts it matches (one read of the
-    contacts for all of them). A segment the database refuses to run is broken too."""
+    """The Segments page: every segment with how many contacts it matches. A segment the
+    database refuses to run is broken too."""
     segments = list_segments(session, workspace_id)
     counts = segment_counts(session, workspace_id)
     for segment in segments:
@@ -167,8 +167,7 @@ def segment_count(session: Session, workspace_id: int, segment_id: int) -> int:
 def segment_counts(session: Session, workspace_id: int) -> dict[int, int | None]:
     """Contacts per segment; None for a segment whose rules are broken (or that the
     database refuses to run: that segment only, never the whole list). Counts of the
-    current data version come from the count cache; the others are counted together, in
-    one read of the contacts."""
+    current data version come from the count cache; the others are counted one by one."""
     from cloodot_app.services.contacts import view_count_key
 
     catalog = field_catalog(session, workspace_id)
@@ -192,20 +191,13 @@ def segment_counts(session: Session, workspace_id: int) -> dict[int, int | None]
             continue
         conditions[segment_id] = compiled.where
         keys[segment_id] = (key, count_cache.is_relative(compiled.spec))
-    if not conditions:
-        return counts
     fresh: dict[int, int | None] = {}
-    try:
-        with one_segment_query(session):
-            fresh.update(_count_each(session, workspace_id, conditions))
-    except FilterError:
-        # One of them cannot run: count them one by one to find which.
-        for segment_id, condition in conditions.items():
-            try:
-                with one_segment_query(session):
-                    fresh.update(_count_each(session, workspace_id, {segment_id: condition}))
-            except FilterError:
-                fresh[segment_id] = None
+    for segment_id, condition in conditions.items():
+        try:
+            with one_segment_query(session):
+                fresh[segment_id] = count_matching(session, workspace_id, condition)
+        except FilterError:
+            fresh[segment_id] = None
     for segment_id, value in fresh.items():
         if value is not None and scope is not None and not count_cache.wrote(session):
             key, relative = keys[segment_id]
@@ -214,18 +206,17 @@ def segment_counts(session: Session, workspace_id: int) -> dict[int, int | None]
     return counts
 
 
-def _count_each(
-    session: Session, workspace_id: int, conditions: dict[int, sa.ColumnElement[bool]]
-) -> dict[int, int]:
-    """{segment id: contacts matching its condition}, in one read of the contacts."""
-    columns = [
-        sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0).label(f"s{segment_id}")
-        for segment_id, condition in conditions.items()
-    ]
-    row = session.execute(
-        sa.select(*columns).select_from(Contact).where(Contact.workspace_id == workspace_id)
-    ).one()
-    return {int(column.name[1:]): int(value) for column, value in zip(columns, row, strict=True)}
+def count_matching(session: Session, workspace_id: int, condition: sa.ColumnElement[bool]) -> int:
+    # One count per segment, not one pass with a SUM(CASE …) per segment: each segment's
+    # own count can use its index (custom-field expression, label, opt-in, "no reply"),
+    # where the single pass read every contact (2.7 s against 0.2 s at a million, issue 10).
+    return int(
+        session.execute(
+            sa.select(sa.func.count())
+            .select_from(Contact)
+            .where(Contact.workspace_id == workspace_id, condition)
+        ).scalar_one()
+    )
 
 
 @contextmanager

@@ -187,7 +187,7 @@ def cap_of_twelve(monkeypatch):
     from cloodot_app.services import contacts as contacts_service
     from cloodot_app.services import count_cache
 
-    count_cache.CACHE.clear()
+    count_cache.clear()
     monkeypatch.setattr(contacts_service, "COUNT_CAP", 12)
 
 

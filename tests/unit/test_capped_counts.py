@@ -18,7 +18,7 @@ from cloodot_app.services.contacts import ContactQuery, contacts_view, count_con
 @pytest.fixture
 def people(engine: sa.Engine, workspace_id: int) -> int:
     """12 contacts, "Mara 0" … "Mara 11"; the names of the last 3 also have "Zed"."""
-    count_cache.CACHE.clear()
+    count_cache.clear()
     with db.session_scope(engine) as session:
         for number in range(12):
             suffix = " Zed" if number >= 9 else ""
@@ -44,7 +44,7 @@ def test_at_the_cap_the_count_is_exact(engine, people, monkeypatch):
     page = view(engine, people, ContactQuery(search="mara"))
     assert (page.total, page.exact) == (12, True)
     monkeypatch.setattr(contacts_service, "COUNT_CAP", 11)
-    count_cache.CACHE.clear()
+    count_cache.clear()
     page = view(engine, people, ContactQuery(search="mara"))
     assert (page.total, page.exact) == (11, False)
 
@@ -121,7 +121,7 @@ def test_walking_the_sort_index_gives_the_same_pages(
         monkeypatch.setattr(contacts_service, "COUNT_CAP", cap)
         result = []
         for number in (1, 2, 3):
-            count_cache.CACHE.clear()
+            count_cache.clear()
             query = ContactQuery(
                 search=filters[0],
                 filter=FilterSpec.parse({"match": "all", "conditions": filters[1]}),
@@ -166,3 +166,50 @@ def test_the_walking_plan_reads_the_sort_index(engine, people, dialect):
         assert "ix_contact_ws_created" in plan, plan
         assert "LIST SUBQUERY" in plan, plan
         assert "TEMP B-TREE" not in plan and "INTEGER PRIMARY KEY" not in plan, plan
+
+
+@pytest.mark.parametrize("share", ["most", "few"])
+def test_a_long_label_list_is_first_probed_on_the_newest_contacts(
+    engine, people, monkeypatch, dialect, share
+):
+    """On SQLite a label held by very many contacts is first probed on the newest ones
+    (_most_recent_match) rather than read whole: over the cap that answers "cap+", under
+    it the usual count still gives the exact number. Same totals and rows either way."""
+    from cloodot_app.filters import FilterSpec
+    from cloodot_app.models import ContactLabel, Label
+
+    with db.session_scope(engine) as session:
+        gold = Label(workspace_id=people, name="Gold")
+        session.add(gold)
+        session.flush()
+        ids = list(session.execute(sa.select(Contact.id).order_by(Contact.id)).scalars())
+        chosen = ids if share == "most" else ids[:2]
+        for contact_id in chosen:
+            session.add(ContactLabel(contact_id=contact_id, label_id=gold.id))
+    query = ContactQuery(
+        filter=FilterSpec.parse(
+            {
+                "match": "all",
+                "conditions": [{"field": "label", "operator": "has_any_of", "value": [gold.id]}],
+            }
+        ),
+        sort="name",
+        descending=False,
+    )
+    monkeypatch.setattr(contacts_service, "COUNT_CAP", 5)
+    plain = view(engine, people, query)
+    count_cache.clear()
+    monkeypatch.setattr(contacts_service, "LONG_LABEL_LIST", 1)
+    probes = []
+    real = contacts_service._most_recent_match
+    monkeypatch.setattr(
+        contacts_service,
+        "_most_recent_match",
+        lambda *args: probes.append(real(*args)) or probes[-1],
+    )
+    probed = view(engine, people, query)
+    expected = [share == "most"] if dialect == "sqlite" else []  # SQLite's rewrite only
+    assert probes == expected
+    assert (probed.total, probed.exact) == (plain.total, plain.exact)
+    assert [row.name for row in probed.rows] == [row.name for row in plain.rows]
+    assert (plain.total, plain.exact) == ((5, False) if share == "most" else (2, True))

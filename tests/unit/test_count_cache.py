@@ -136,7 +136,7 @@ class World:
 
 @pytest.fixture(autouse=True)
 def empty_cache() -> None:
-    count_cache.CACHE.clear()
+    count_cache.clear()
 
 
 @pytest.fixture
@@ -330,3 +330,47 @@ def test_keys_tell_views_apart():
     assert key("contacts", "", spec(("channel", "is", "email"))) != key(
         "contacts", "", spec(("channel", "is", "whatsapp"))
     )
+
+
+def test_board_cards_and_table_pages_come_from_the_cache_until_a_write(world):
+    """The ids of a page (a Leads column's cards, a page of All Contacts) are kept under
+    the data version like the counts: read again when nothing changed, re-read after any
+    write."""
+
+    def cards() -> dict[str, list[str]]:
+        board = world.run(load_board, "")
+        return {column.name: [card.name for card in column.cards] for column in board.columns}
+
+    def page() -> list[str]:
+        return [row.name for row in world.run(list_contacts, ContactQuery()).rows]
+
+    first_cards, first_page = cards(), page()
+    hits = count_cache.PAGES.hits
+    assert (cards(), page()) == (first_cards, first_page)
+    assert count_cache.PAGES.hits == hits + len(first_cards) + 1
+    assert first_cards["VIP"] == ["Ann Archer"]
+    assert first_page == ["Cat Cole", "Ben Baker", "Ann Archer"]
+
+    world.run(set_contact_labels, world.cat, [world.vip])
+    assert cards()["VIP"] == ["Cat Cole", "Ann Archer"]
+    world.run(delete_contacts, Selection(ids=[world.ann]))
+    assert cards()["VIP"] == ["Cat Cole"]
+    assert page() == ["Cat Cole", "Ben Baker"]
+
+
+def test_more_than_the_cap_is_remembered(world, monkeypatch):
+    """A capped count ("10,000+") is cached too: the same view again counts nothing."""
+    from cloodot_app.services import contacts as contacts_service
+
+    monkeypatch.setattr(contacts_service, "COUNT_CAP", 2)
+    from cloodot_app.services.contacts import contacts_view
+
+    first = world.run(contacts_view, ContactQuery()).page
+    assert (first.total, first.exact) == (2, False)
+    hits = count_cache.CACHE.hits
+    again = world.run(contacts_view, ContactQuery()).page
+    assert (again.total, again.exact) == (2, False)
+    assert count_cache.CACHE.hits == hits + 1  # "more than 2", with no count taken
+    world.run(set_contact_labels, world.cat, [world.vip])
+    assert world.run(contacts_view, ContactQuery()).page.exact is False
+    assert count_cache.CACHE.hits == hits + 1  # a new version: counted again
