@@ -85,10 +85,11 @@ def rebuild_sqlite_index(connection: sa.Connection) -> None:
 
 def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic's include_object: leave the hand-written DDL above (the FTS5 table, the
-    pg_trgm indexes), PostgreSQL-only indexes (named *_pg) and the custom fields' runtime
-    expression indexes (ix_contact_cf_*, made with the fields) out of model comparison."""
+    pg_trgm indexes), PostgreSQL-only indexes (named *_pg), the case-insensitive name
+    index (*_ci, an expression) and the custom fields' runtime expression indexes
+    (ix_contact_cf_*, made with the fields) out of model comparison."""
     if type_ == "table" and name and name.startswith("contact_search"):
         return False
     if type_ == "index" and name and name.startswith("ix_contact_cf_"):
         return False
-    return not (type_ == "index" and name and name.endswith(("_trgm", "_pg")))
+    return not (type_ == "index" and name and name.endswith(("_trgm", "_pg", "_ci")))

@@ -300,7 +300,10 @@ def sort_order(sort: str, descending: bool, dialect: str) -> list[sa.UnaryExpres
     if sort not in SORTABLE:
         raise FilterError(f"Contacts cannot be sorted by “{sort}”.")
     column = getattr(Contact, sort)
-    ordered = column.desc() if descending else column.asc()
+    # Names in alphabetical order whatever their case ("alice" beside "Alice", not after
+    # "Zoe"): the expression of the index ix_contact_ws_name_ci.
+    key = sa.func.lower(column) if sort == "name" else column
+    ordered = key.desc() if descending else key.asc()
     if dialect == "postgresql" and column.nullable:
         # Match SQLite, where NULL sorts first ascending and last descending. (Only for
         # nullable columns: on the others the clause would stop PostgreSQL using the index.)
