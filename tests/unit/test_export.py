@@ -693,6 +693,26 @@ def test_conversation_columns_match_their_definitions_across_chunks(
         assert row["Tags (conversation)"] == ", ".join(values.get("tags", []))
 
 
+def test_timestamps_are_utc_whatever_the_connections_time_zone(
+    session, engine, workspace_id, dialect
+):
+    add_contact(
+        session, workspace_id, "Ada", last_interaction_at=T0 + timedelta(microseconds=999_999)
+    )
+    session.commit()
+
+    @contextmanager
+    def in_kolkata() -> Iterator[Session]:
+        with db.session_scope(engine) as scoped:
+            if dialect == "postgresql":  # the export formats timestamps in SQL there
+                scoped.execute(sa.text("SET TIME ZONE 'Asia/Kolkata'"))
+            yield scoped
+
+    (row,) = as_dicts("".join(export_rows(in_kolkata, workspace_id, options())))
+    assert row["Created At"] == "2026-01-10T09:30:15Z"
+    assert row["Last Interaction"] == "2026-01-10T09:30:15Z"  # truncated, not rounded
+
+
 @pytest.mark.parametrize(
     "row",
     [
