@@ -361,9 +361,11 @@ def _among(
     """
     if dialect == "postgresql":
         # Bound as the text of an array ('{1,2,3}'): psycopg adapts a list of ints one
-        # Python call per element (~0.3 s of a 100,000-row export).
+        # Python call per element (~0.3 s of a 100,000-row export). Unnested, not
+        # `= ANY(array)`: with ANY PostgreSQL scanned the whole conversation table per
+        # chunk (570 ms against 30 ms for index probes from the unnested ids, at 100k).
         array = sa.cast(sa.bindparam(name, type_=sa.String), postgresql.ARRAY(sa.Integer))
-        return column == sa.any_(array)
+        return column.in_(sa.select(sa.func.unnest(array)))
     if dialect == "sqlite":
         listed = sa.func.json_each(sa.bindparam(name, type_=sa.String))
         return column.in_(sa.select(sa.column("value", sa.Integer)).select_from(listed))
