@@ -154,10 +154,24 @@ def latest_conversation_values(
     for contact_id, values in session.execute(
         sa.select(Conversation.contact_id, Conversation.custom_fields)
         .where(Conversation.workspace_id == workspace_id, Conversation.contact_id.in_(ids))
-        .order_by(Conversation.contact_id, Conversation.updated_at.desc(), Conversation.id.desc())
+        .order_by(*CONVERSATION_RECENCY)
     ):
-        latest = result.setdefault(contact_id, {})
-        for key, value in (values or {}).items():
-            if key in keys and key not in latest and value not in (None, "", []):
-                latest[key] = value
+        add_older_values(result.setdefault(contact_id, {}), values, keys)
     return result
+
+
+# A contact's conversations, most recent first: the order "latest value" and "recent
+# conversations" both read them in (the export has its own query in this order).
+CONVERSATION_RECENCY = (
+    Conversation.contact_id,
+    Conversation.updated_at.desc(),
+    Conversation.id.desc(),
+)
+
+
+def add_older_values(latest: dict[str, Any], values: dict[str, Any] | None, keys: set[str]) -> None:
+    """Fold one conversation's values into `latest`, conversations taken newest first:
+    a key keeps the first non-empty value it meets."""
+    for key, value in (values or {}).items():
+        if key in keys and key not in latest and value not in (None, "", []):
+            latest[key] = value

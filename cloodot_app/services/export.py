@@ -23,20 +23,25 @@ No Reflex import here: the route (cloodot_app.api) and the state both call these
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal, get_args
 
-import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
 from cloodot_app.errors import ExportError, TicketError
+from cloodot_app.fieldtypes import FIELD_TYPES, FieldType
 from cloodot_app.filters import CompileContext, FilterError, FilterSpec
 from cloodot_app.models import (
     Contact,
+    ContactLabel,
     Conversation,
     ConversationLabel,
     CustomFieldDefinition,
@@ -45,9 +50,9 @@ from cloodot_app.models import (
 )
 from cloodot_app.services import tickets
 from cloodot_app.services.contact_rows import (
+    CONVERSATION_RECENCY,
+    add_older_values,
     display,
-    labels_by_contact,
-    latest_conversation_values,
 )
 from cloodot_app.services.contacts import ContactQuery, NotFound, contact_condition, sort_order
 from cloodot_app.services.tickets import ticket_secret  # noqa: F401  (the routes' key)
@@ -209,9 +214,17 @@ _FULL_WIDTH_FORMULA_PREFIXES = ("\uff1d", "\uff0b", "\uff0d", "\uff20")
 _SEPARATORS = (";", "\uff1b")
 
 
+_FORMULA_STARTS = (*FORMULA_PREFIXES, *_FULL_WIDTH_FORMULA_PREFIXES)
+# Every rule below looks at the first character first: a cell starting with anything else
+# is returned at once (most cells; a 100,000-row export neutralises ~1.5 million).
+_SUSPECT_FIRST = frozenset("".join((*_FORMULA_STARTS, *_SEPARATORS)))
+
+
 def neutralize(value: str) -> str:
     """Prefix a quote to a cell a spreadsheet would read as a formula."""
-    starts = (*FORMULA_PREFIXES, *_FULL_WIDTH_FORMULA_PREFIXES)
+    if value[:1] not in _SUSPECT_FIRST:
+        return value
+    starts = _FORMULA_STARTS
     rest = value.lstrip("".join(_SEPARATORS) + " ")
     if value.startswith(starts) or (value.startswith(_SEPARATORS) and rest.startswith(starts)):
         return "'" + value
@@ -263,21 +276,26 @@ def _layout(session: Session, workspace_id: int, options: ExportOptions) -> _Lay
 
 
 def _csv(rows: list[list[Any]]) -> str:
-    if not rows:
-        return ""
-    frame = pd.DataFrame(rows, dtype=object)
-    return frame.to_csv(index=False, header=False, lineterminator=LINE_TERMINATOR)
+    # The csv module, not pandas' to_csv: pandas writes object columns through this very
+    # writer (same dialect) after building a DataFrame per chunk, which cost ~0.3 s per
+    # 100,000 rows for nothing. The one thing pandas added, None/NaN -> "", _field_cell
+    # does (tests/unit/test_export.py compares the two on awkward values).
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator=LINE_TERMINATOR).writerows(rows)
+    return buffer.getvalue()
 
 
 def _text(value: Any) -> str:
-    return neutralize("" if value is None else str(value))
+    if value is None:
+        return ""
+    return neutralize(value if isinstance(value, str) else str(value))
 
 
 def _timestamp(value: datetime | None) -> str:
     if value is None:
         return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
+    if value.tzinfo is None:  # stored as UTC (models.utcnow): the usual case, kept cheap
+        return value.isoformat(timespec="seconds") + "Z"
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -286,106 +304,288 @@ def _field_cell(type_name: str, value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        # A number is not text: it cannot be a formula, and -5 must stay -5.
-        return value
+        # A number is not text: it cannot be a formula, and -5 must stay -5. NaN (which
+        # json.loads accepts from SQLite text) is an empty cell, as pandas wrote it.
+        return "" if value != value else value
     if isinstance(value, list):
         return neutralize(", ".join(str(item) for item in value))
+    if isinstance(value, str) and type_name in _TEXT_AS_STORED:
+        return neutralize(value)
     return neutralize(display(type_name, value))
 
 
-def _recent_conversation_labels(
-    session: Session, workspace_id: int, ids: Sequence[int]
-) -> dict[int, str]:
-    """The distinct labels of each contact's RECENT_CONVERSATIONS most recent
-    conversations, the newest conversation's first."""
-    ranked = (
-        sa.select(
-            Conversation.id.label("conversation_id"),
-            Conversation.contact_id.label("contact_id"),
-            sa.func.row_number()
-            .over(
-                partition_by=Conversation.contact_id,
-                order_by=(Conversation.updated_at.desc(), Conversation.id.desc()),
+# The field types whose display() shows a stored string as it is (FieldType's own):
+# _field_cell skips the call for them, ~1 µs a cell.
+_TEXT_AS_STORED = frozenset(
+    name for name, kind in FIELD_TYPES.items() if type(kind).display is FieldType.display
+)
+
+
+# --------------------------------------------------------------------------- reading a chunk
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """The cells of a run of custom-field columns, filled from one record's stored values.
+
+    Walks the keys the record has rather than every column: most contacts hold a few of a
+    workspace's fields, and most cells of a big export are empty.
+    """
+
+    types: tuple[str, ...]
+    positions: dict[str, list[int]]
+
+    @classmethod
+    def of(cls, columns: Sequence[_Column]) -> _Cells:
+        positions: dict[str, list[int]] = {}
+        for index, column in enumerate(columns):
+            positions.setdefault(column.key, []).append(index)
+        return cls(tuple(column.type for column in columns), positions)
+
+    def __call__(self, values: dict[str, Any]) -> list[Any]:
+        cells: list[Any] = [""] * len(self.types)
+        for key, value in values.items():
+            for index in self.positions.get(key, ()):
+                cells[index] = _field_cell(self.types[index], value)
+        return cells
+
+
+def _among(
+    column: sa.ColumnElement[int], dialect: str, name: str = "ids"
+) -> sa.ColumnElement[bool]:
+    """`column IN (the ids bound as `name`)`, as ONE parameter (see _ids_parameter).
+
+    A plain `IN (:id_1, …, :id_2000)` made SQLAlchemy expand and bind 2,000 parameters per
+    query, five queries a chunk: ~1 s of a 100,000-row export on SQLite, more on
+    PostgreSQL (which also plans each distinct list length anew).
+    """
+    if dialect == "postgresql":
+        # Bound as the text of an array ('{1,2,3}'): psycopg adapts a list of ints one
+        # Python call per element (~0.3 s of a 100,000-row export). Unnested, not
+        # `= ANY(array)`: with ANY PostgreSQL scanned the whole conversation table per
+        # chunk (570 ms against 30 ms for index probes from the unnested ids, at 100k).
+        array = sa.cast(sa.bindparam(name, type_=sa.String), postgresql.ARRAY(sa.Integer))
+        return column.in_(sa.select(sa.func.unnest(array)))
+    if dialect == "sqlite":
+        listed = sa.func.json_each(sa.bindparam(name, type_=sa.String))
+        return column.in_(sa.select(sa.column("value", sa.Integer)).select_from(listed))
+    return column.in_(sa.bindparam(name, expanding=True))
+
+
+def _ids_parameter(ids: Sequence[int], dialect: str) -> Any:
+    if dialect == "postgresql":
+        return "{" + ",".join(str(int(id_)) for id_ in ids) + "}"
+    if dialect == "sqlite":
+        return json.dumps([int(id_) for id_ in ids])
+    return list(ids)
+
+
+def _json_text(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
+    """A JSON column as its text, which rows() decodes with json.loads: what SQLAlchemy
+    (SQLite) and psycopg (JSONB) do, less their per-value calls (psycopg also sniffs each
+    value's encoding)."""
+    if dialect == "sqlite":
+        return sa.type_coerce(column, sa.String)  # stored as text already
+    return sa.cast(column, sa.Text)
+
+
+# The timestamp cell as the file shows it ("2026-01-10T09:30:15Z"): formatted by
+# PostgreSQL (to_char truncates to the second, as isoformat(timespec="seconds") does), read
+# as the stored text on SQLite (_stored_timestamp), and formatted here elsewhere.
+_PG_TIMESTAMP = 'YYYY-MM-DD"T"HH24:MI:SS"Z"'
+
+
+def _timestamp_cell(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
+    if dialect == "postgresql":
+        return sa.func.to_char(sa.func.timezone("UTC", column), _PG_TIMESTAMP)
+    if dialect == "sqlite":
+        return sa.type_coerce(column, sa.String)
+    return column
+
+
+def _timestamp_formatter(dialect: str) -> Callable[[Any], str]:
+    if dialect == "postgresql":
+        return _formatted_timestamp
+    if dialect == "sqlite":
+        return _stored_timestamp
+    return _timestamp
+
+
+def _formatted_timestamp(value: str | None) -> str:
+    return value or ""
+
+
+@dataclass(frozen=True)
+class _ChunkReader:
+    """The queries of one chunk, built once per export and run with each chunk's ids.
+
+    Core statements on the session's connection, not ORM ones: the ORM's per-row work was
+    most of the time. JSON comes back as text (_json_text) and timestamps as text too
+    (_timestamp_cell), without the per-value processor calls of their column types.
+    """
+
+    contacts: sa.Select[Any]
+    labels: sa.Select[Any]
+    conversations: sa.Select[Any] | None
+    conversation_labels: sa.Select[Any] | None
+    dialect: str
+
+    @classmethod
+    def build(cls, workspace_id: int, layout: _Layout, dialect: str) -> _ChunkReader:
+        contact = Contact.__table__.c
+        conversation = Conversation.__table__.c
+        contact_label = ContactLabel.__table__.c
+        conversation_label = ConversationLabel.__table__.c
+        label = Label.__table__.c
+
+        contacts = sa.select(
+            contact.id,
+            contact.name,
+            contact.email,
+            contact.phone,
+            contact.channel,
+            _timestamp_cell(contact.created_at, dialect),
+            _timestamp_cell(contact.last_interaction_at, dialect),
+            contact.campaign_opt_in,
+            _json_text(contact.custom_fields, dialect),
+        ).where(contact.workspace_id == workspace_id, _among(contact.id, dialect))
+        labels = (
+            sa.select(contact_label.contact_id, label.name)
+            .join_from(ContactLabel, Label, label.id == contact_label.label_id)
+            .where(_among(contact_label.contact_id, dialect), label.workspace_id == workspace_id)
+            .order_by(contact_label.contact_id, label.name)
+        )
+        conversations = None
+        if layout.conversation_labels or layout.conversation_fields:
+            values = (
+                _json_text(conversation.custom_fields, dialect)
+                if layout.conversation_fields
+                else sa.null()
             )
-            .label("recency"),
-        )
-        .where(Conversation.workspace_id == workspace_id, Conversation.contact_id.in_(ids))
-        .subquery()
-    )
-    names: dict[int, dict[str, None]] = {}
-    for contact_id, name in session.execute(
-        sa.select(ranked.c.contact_id, Label.name)
-        .select_from(ranked)
-        .join(ConversationLabel, ConversationLabel.conversation_id == ranked.c.conversation_id)
-        .join(Label, Label.id == ConversationLabel.label_id)
-        .where(ranked.c.recency <= RECENT_CONVERSATIONS, Label.workspace_id == workspace_id)
-        .order_by(ranked.c.contact_id, ranked.c.recency, Label.name)
-    ):
-        names.setdefault(contact_id, {})[name] = None
-    return {contact_id: ", ".join(labels) for contact_id, labels in names.items()}
-
-
-def _chunk_rows(
-    session: Session,
-    workspace_id: int,
-    ids: Sequence[int],
-    layout: _Layout,
-) -> list[list[Any]]:
-    contacts = {
-        row.id: row
-        for row in session.execute(
-            sa.select(
-                Contact.id,
-                Contact.name,
-                Contact.email,
-                Contact.phone,
-                Contact.channel,
-                Contact.created_at,
-                Contact.last_interaction_at,
-                Contact.campaign_opt_in,
-                Contact.custom_fields,
-            ).where(Contact.workspace_id == workspace_id, Contact.id.in_(ids))
-        )
-    }
-    labels = {
-        contact_id: ", ".join(tag.name for tag in tags)
-        for contact_id, tags in labels_by_contact(session, workspace_id, ids).items()
-    }
-    conversation_labels = (
-        _recent_conversation_labels(session, workspace_id, ids)
-        if layout.conversation_labels
-        else {}
-    )
-    conversation_values = (
-        latest_conversation_values(
-            session, workspace_id, ids, {c.key for c in layout.conversation_fields}
-        )
-        if layout.conversation_fields
-        else {}
-    )
-    rows: list[list[Any]] = []
-    for contact_id in ids:
-        contact = contacts.get(contact_id)
-        if contact is None:  # deleted since the export started
-            continue
-        values = contact.custom_fields or {}
-        row: list[Any] = [
-            _text(contact.name),
-            _text(contact.email),
-            _text(contact.phone),
-            _text(contact.channel),
-            _timestamp(contact.created_at),
-            _timestamp(contact.last_interaction_at),
-            "yes" if contact.campaign_opt_in else "no",
-            _text(labels.get(contact_id, "")),
-        ]
-        row.extend(_field_cell(c.type, values.get(c.key)) for c in layout.contact_fields)
+            conversations = (
+                sa.select(conversation.id, conversation.contact_id, values)
+                .where(
+                    conversation.workspace_id == workspace_id,
+                    _among(conversation.contact_id, dialect),
+                )
+                .order_by(*CONVERSATION_RECENCY)
+            )
+        conversation_labels = None
         if layout.conversation_labels:
-            row.append(_text(conversation_labels.get(contact_id, "")))
-        latest = conversation_values.get(contact_id, {})
-        row.extend(_field_cell(c.type, latest.get(c.key)) for c in layout.conversation_fields)
-        rows.append(row)
-    return rows
+            # The labels of the recent conversations the conversations query found (of
+            # this workspace), looked up by their ids on conversation_label's primary key.
+            # Joining conversation on the contact ids instead let PostgreSQL read every
+            # conversation label of the workspace per chunk (2.4 s a chunk at 100k), and
+            # SQLite walk the labels first. Names are sorted in SQL, as the Labels
+            # column's are, so both follow the database's collation.
+            conversation_labels = (
+                sa.select(conversation_label.conversation_id, label.name)
+                .join_from(ConversationLabel, Label, label.id == conversation_label.label_id)
+                .where(
+                    _among(conversation_label.conversation_id, dialect, "conversation_ids"),
+                    label.workspace_id == workspace_id,
+                )
+                .order_by(conversation_label.conversation_id, label.name)
+            )
+        return cls(contacts, labels, conversations, conversation_labels, dialect)
+
+    def rows(self, session: Session, ids: Sequence[int], layout: _Layout) -> list[list[Any]]:
+        """The CSV rows of the contacts `ids`, in that order (one deleted since the export
+        started is left out)."""
+        connection = session.connection()
+        parameters = {"ids": _ids_parameter(ids, self.dialect)}
+        # .all(): one fetchall per query; iterating a result fetches row by row.
+        contacts = {row[0]: row for row in connection.execute(self.contacts, parameters).all()}
+        labels: dict[int, list[str]] = {}
+        for contact_id, name in connection.execute(self.labels, parameters).all():
+            labels.setdefault(contact_id, []).append(name)
+        recent, latest = self._conversations(connection, parameters, layout)
+        conversation_labels = self._conversation_labels(connection, recent)
+
+        when = _timestamp_formatter(self.dialect)
+        contact_cells = _Cells.of(layout.contact_fields)
+        conversation_cells = _Cells.of(layout.conversation_fields)
+        rows: list[list[Any]] = []
+        for contact_id in ids:
+            contact = contacts.get(contact_id)
+            if contact is None:  # deleted since the export started
+                continue
+            _, name, email, phone, channel, created, interacted, opt_in, values = contact
+            values = (json.loads(values) if values else None) or {}
+            row: list[Any] = [
+                _text(name),
+                _text(email),
+                _text(phone),
+                _text(channel),
+                when(created),
+                when(interacted),
+                "yes" if opt_in else "no",
+                neutralize(", ".join(labels.get(contact_id, ()))),
+            ]
+            row.extend(contact_cells(values))
+            if conversation_labels is not None:
+                row.append(neutralize(conversation_labels.get(contact_id, "")))
+            row.extend(conversation_cells(latest.get(contact_id, {})))
+            rows.append(row)
+        return rows
+
+    def _conversations(
+        self, connection: sa.Connection, parameters: dict[str, Any], layout: _Layout
+    ) -> tuple[dict[int, list[int]], dict[int, dict[str, Any]]]:
+        """Per contact: the ids of its RECENT_CONVERSATIONS newest conversations, and its
+        latest conversation values (contact_rows.latest_conversation_values' rule)."""
+        recent: dict[int, list[int]] = {}
+        latest: dict[int, dict[str, Any]] = {}
+        if self.conversations is None:
+            return recent, latest
+        keys = {c.key for c in layout.conversation_fields}
+        for conversation_id, contact_id, values in connection.execute(
+            self.conversations, parameters
+        ).all():
+            newest = recent.setdefault(contact_id, [])
+            if len(newest) < RECENT_CONVERSATIONS:
+                newest.append(conversation_id)
+            found = latest.setdefault(contact_id, {})
+            if len(found) < len(keys) and values:  # older ones cannot add to a full set
+                add_older_values(found, json.loads(values), keys)
+        return recent, latest
+
+    def _conversation_labels(
+        self, connection: sa.Connection, recent: dict[int, list[int]]
+    ) -> dict[int, str] | None:
+        """The distinct labels of each contact's recent conversations, the newest
+        conversation's first (None: the column is not asked for)."""
+        if self.conversation_labels is None:
+            return None
+        conversation_ids = [id_ for ids in recent.values() for id_ in ids]
+        if not conversation_ids:
+            return {}
+        parameters = {"conversation_ids": _ids_parameter(conversation_ids, self.dialect)}
+        by_conversation: dict[int, list[str]] = {}
+        rows = connection.execute(self.conversation_labels, parameters).all()
+        for conversation_id, name in rows:
+            by_conversation.setdefault(conversation_id, []).append(name)
+        joined: dict[int, str] = {}
+        for contact_id, conversation_ids in recent.items():
+            names = dict.fromkeys(
+                name
+                for conversation_id in conversation_ids
+                for name in by_conversation.get(conversation_id, ())
+            )
+            if names:
+                joined[contact_id] = ", ".join(names)
+        return joined
+
+
+def _stored_timestamp(value: str | None) -> str:
+    """A timestamp as SQLite stores it (SQLAlchemy's text form) as the file shows it."""
+    if value is None:
+        return ""
+    if len(value) == 26 and value[10] == " " and value[19] == ".":
+        # SQLAlchemy's storage format, "2026-01-10 09:30:15.000123" (naive UTC): the cell
+        # is a slice of it, twice as fast as parsing (~0.2 s of a 100,000-row export).
+        return f"{value[:10]}T{value[11:19]}Z"
+    return _timestamp(datetime.fromisoformat(value))
 
 
 def export_rows(
@@ -439,11 +639,12 @@ def export_rows(
             else []
         )
         layout = _layout(session, workspace_id, options)
+        reader = _ChunkReader.build(workspace_id, layout, ctx.dialect)
     yield _csv([[neutralize(header) for header in layout.headers]])
     for start in range(0, len(ids), chunk_size):
         chunk = ids[start : start + chunk_size]
         with session_factory() as session:
-            rows = _chunk_rows(session, workspace_id, chunk, layout)
+            rows = reader.rows(session, chunk, layout)
         text = _csv(rows)
         if text:
             yield text

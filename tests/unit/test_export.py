@@ -32,6 +32,7 @@ from cloodot_app.models import (
     Segment,
 )
 from cloodot_app.routes import API_CONTACTS_EXPORT
+from cloodot_app.services.contact_rows import latest_conversation_values
 from cloodot_app.services.contacts import ContactQuery
 from cloodot_app.services.export import (
     BUILTIN_HEADERS,
@@ -603,6 +604,154 @@ def test_promised_rows_caps_the_file(session, engine, workspace_id):
 
 def test_export_filename():
     assert export_filename(date(2026, 3, 7)) == "contacts-2026-03-07.csv"
+
+
+# --------------------------------------------------------------------------- the chunk reader
+# export_rows reads each chunk with its own queries (ids bound as one parameter, conversation
+# labels picked in Python, SQLite's stored text decoded by hand). These tests hold them to
+# the plain definitions: the window-function query the export used to run, the table's
+# latest_conversation_values, and pandas' to_csv.
+
+
+def reference_recent_labels(session: Session, workspace_id: int, ids: list[int]) -> dict:
+    """The distinct labels of each contact's five most recent conversations (updated_at,
+    then id, descending), the newest conversation's first: a window function in SQL."""
+    ranked = (
+        sa.select(
+            Conversation.id.label("conversation_id"),
+            Conversation.contact_id.label("contact_id"),
+            sa.func.row_number()
+            .over(
+                partition_by=Conversation.contact_id,
+                order_by=(Conversation.updated_at.desc(), Conversation.id.desc()),
+            )
+            .label("recency"),
+        )
+        .where(Conversation.workspace_id == workspace_id, Conversation.contact_id.in_(ids))
+        .subquery()
+    )
+    names: dict[int, dict[str, None]] = {}
+    for contact_id, name in session.execute(
+        sa.select(ranked.c.contact_id, Label.name)
+        .select_from(ranked)
+        .join(ConversationLabel, ConversationLabel.conversation_id == ranked.c.conversation_id)
+        .join(Label, Label.id == ConversationLabel.label_id)
+        .where(ranked.c.recency <= 5, Label.workspace_id == workspace_id)
+        .order_by(ranked.c.contact_id, ranked.c.recency, Label.name)
+    ):
+        names.setdefault(contact_id, {})[name] = None
+    return {contact_id: ", ".join(labels) for contact_id, labels in names.items()}
+
+
+def test_conversation_columns_match_their_definitions_across_chunks(
+    session, engine, workspace_id, make_workspace
+):
+    """40 contacts with 0–11 conversations each (ties in updated_at included), labels and
+    values spread over them, exported 7 contacts a chunk: every cell as defined."""
+    add_field(session, workspace_id, "topic", "Topic", "select", "conversation", ["A", "B"])
+    add_field(session, workspace_id, "order", "Order", "number", "conversation", position=1)
+    add_field(session, workspace_id, "tags", "Tags", "multi_select", "conversation", position=2)
+    labels = [add_label(session, workspace_id, name) for name in ("Zeta", "alpha", "Mid", "Ω")]
+    other = make_workspace("other")
+    stranger = add_contact(session, other, "Stranger")
+    foreign = add_conversation(session, other, stranger, T0)
+    session.add(ConversationLabel(conversation_id=foreign, label_id=add_label(session, other, "X")))
+    ids = []
+    for number in range(40):
+        contact = add_contact(
+            session, workspace_id, f"C{number:02d}", created_at=T0 - timedelta(minutes=number)
+        )
+        ids.append(contact)
+        for turn in range(number % 12):
+            # Every third conversation shares its updated_at with the previous one: the id
+            # breaks the tie.
+            when = T0 + timedelta(hours=(number * 7 + turn * 5) % 13 - (turn % 3 == 2))
+            fields = [
+                {"topic": "A", "order": turn},
+                {},
+                {"topic": "", "tags": ["x", "y"]},
+                {"order": 0, "topic": None},
+                {"tags": []},
+            ][(number + turn) % 5]
+            conversation = add_conversation(session, workspace_id, contact, when, **fields)
+            for index, label in enumerate(labels):
+                if (number + turn + index) % 3 == 0:
+                    session.add(ConversationLabel(conversation_id=conversation, label_id=label))
+    session.commit()
+
+    chosen = options(include_conversation_labels=True, include_conversation_fields=True)
+    rows = as_dicts(export_text(engine, workspace_id, chosen, chunk_size=7))
+    assert [row["Name"] for row in rows] == [f"C{number:02d}" for number in range(40)]
+    recent = reference_recent_labels(session, workspace_id, ids)
+    assert any(label.count(",") >= 2 for label in recent.values())
+    latest = latest_conversation_values(session, workspace_id, ids, {"topic", "order", "tags"})
+    for contact, row in zip(ids, rows, strict=True):
+        values = latest.get(contact, {})
+        assert row[CONVERSATION_LABELS_HEADER] == recent.get(contact, "")
+        assert row["Topic (conversation)"] == values.get("topic", "")
+        assert row["Order (conversation)"] == str(values.get("order", ""))
+        assert row["Tags (conversation)"] == ", ".join(values.get("tags", []))
+
+
+def test_timestamps_are_utc_whatever_the_connections_time_zone(
+    session, engine, workspace_id, dialect
+):
+    add_contact(
+        session, workspace_id, "Ada", last_interaction_at=T0 + timedelta(microseconds=999_999)
+    )
+    session.commit()
+
+    @contextmanager
+    def in_kolkata() -> Iterator[Session]:
+        with db.session_scope(engine) as scoped:
+            if dialect == "postgresql":  # the export formats timestamps in SQL there
+                scoped.execute(sa.text("SET TIME ZONE 'Asia/Kolkata'"))
+            yield scoped
+
+    (row,) = as_dicts("".join(export_rows(in_kolkata, workspace_id, options())))
+    assert row["Created At"] == "2026-01-10T09:30:15Z"
+    assert row["Last Interaction"] == "2026-01-10T09:30:15Z"  # truncated, not rounded
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ["plain", 'a "quoted" word', "comma, inside", "line\nbreak", "carriage\rreturn"],
+        ["", " ", "'", '"', "\r\n", "trailing space "],
+        [0, -5, 12.5, 1e16, 2**70, 0.1 + 0.2, float("inf")],
+        ["ünïcødé ✓", "tab\there", "🙂", "﻿bom", "x" * 300],
+    ],
+)
+def test_rows_are_written_as_pandas_wrote_them(row):
+    from cloodot_app.services.export import _csv
+
+    expected = pd.DataFrame([row, row], dtype=object).to_csv(
+        index=False, header=False, lineterminator="\r\n"
+    )
+    assert _csv([row, row]) == expected
+
+
+def test_an_empty_or_nan_number_is_an_empty_cell():
+    from cloodot_app.services.export import _field_cell
+
+    assert _field_cell("number", float("nan")) == ""
+    assert _field_cell("number", None) == ""
+    assert _field_cell("number", -5) == -5
+
+
+@pytest.mark.parametrize(
+    ("stored", "cell"),
+    [
+        ("2026-01-10 09:30:15.000123", "2026-01-10T09:30:15Z"),  # SQLAlchemy's format
+        ("2026-01-10 09:30:15", "2026-01-10T09:30:15Z"),
+        ("2026-01-10T09:30:15.5+02:00", "2026-01-10T07:30:15Z"),
+        (None, ""),
+    ],
+)
+def test_sqlite_timestamps_are_written_as_their_datetimes_would_be(stored, cell):
+    from cloodot_app.services.export import _stored_timestamp
+
+    assert _stored_timestamp(stored) == cell
 
 
 # --------------------------------------------------------------------------- isolation
