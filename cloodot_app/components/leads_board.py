@@ -15,14 +15,13 @@ from cloodot_app.components.drag import drag_box
 from cloodot_app.components.layout import can
 from cloodot_app.components.live_toggle import live_toggle
 from cloodot_app.components.trend import segment_trend
-from cloodot_app.services.contact_rows import ContactRow
-from cloodot_app.services.leads import BoardColumn
+from cloodot_app.services.leads import BoardCard, BoardColumn
 from cloodot_app.state.contact_drawer import ContactDrawerState
 from cloodot_app.state.contact_segments import ContactSegmentsState
 from cloodot_app.state.leads import LeadsState
 
 
-def _card_menu(card: ContactRow, column: BoardColumn) -> rx.Component:
+def _card_menu(card: BoardCard, column: BoardColumn) -> rx.Component:
     """Why the card is in its column (everyone), and the keyboard (and screen-reader) way
     to do what dragging does (managers and admins)."""
     return rx.dropdown_menu.root(
@@ -65,7 +64,7 @@ def _card_menu(card: ContactRow, column: BoardColumn) -> rx.Component:
     )
 
 
-def lead_card(card: ContactRow, column: BoardColumn) -> rx.Component:
+def lead_card(card: BoardCard, column: BoardColumn) -> rx.Component:
     return drag_box(
         rx.card(
             rx.vstack(

@@ -133,13 +133,17 @@ def labels_by_contact(
     if not ids:
         return {}
     result: dict[int, list[LabelTag]] = {}
+    # One object per label, however many contacts wear it: a state pickles a repeated
+    # object once (a board's cards were 9 KB of copies of the same few labels per tab).
+    tags: dict[int, LabelTag] = {}
     for contact_id, label_id, name, color in session.execute(
         sa.select(ContactLabel.contact_id, Label.id, Label.name, Label.color)
         .join(Label, Label.id == ContactLabel.label_id)
         .where(ContactLabel.contact_id.in_(ids), Label.workspace_id == workspace_id)
         .order_by(ContactLabel.contact_id, Label.name)
     ):
-        result.setdefault(contact_id, []).append(LabelTag(label_id, name, color))
+        tag = tags.setdefault(label_id, LabelTag(label_id, name, color))
+        result.setdefault(contact_id, []).append(tag)
     return result
 
 

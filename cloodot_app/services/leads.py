@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -18,7 +19,7 @@ from cloodot_app.filters import (
 )
 from cloodot_app.models import ContactLabel, Segment, utcnow
 from cloodot_app.services.contact_edits import update_contact_field
-from cloodot_app.services.contact_rows import ContactRow, contact_rows
+from cloodot_app.services.contact_rows import ContactRow, LabelTag, contact_rows
 from cloodot_app.services.contacts import (
     COUNT_CAP,
     ContactQuery,
@@ -33,6 +34,46 @@ from cloodot_app.services.segments import one_segment_query
 from cloodot_app.services.workspaces import bump_data_version, data_version, field_catalog
 
 CARDS_PER_LOAD = 25
+# A card shows two lines of the last message; a WhatsApp text can be 4,096 characters,
+# and every card is kept in each open board's state.
+CARD_TEXT_CHARACTERS = 160
+
+
+@dataclass
+class BoardCard:
+    """A contact as a board card shows it. Not a whole ContactRow: that also carries the
+    email, phone, every custom and conversation field, and the board holds 25+ cards per
+    column in the state of every open tab (a 6-column board was 82 KB in Redis per tab,
+    half of it never shown; bench/README.md "Issue 10: 200 idle Live tabs")."""
+
+    id: int = 0
+    name: str = ""
+    initials: str = ""
+    image_url: str = ""
+    avatar_color: str = "gray"
+    channel: str = ""
+    last_interaction_at: str = ""
+    last_message_text: str = ""
+    labels: list[LabelTag] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, row: ContactRow) -> BoardCard:
+        text = row.last_message_text
+        if len(text) > CARD_TEXT_CHARACTERS:
+            text = text[: CARD_TEXT_CHARACTERS - 1].rstrip() + "…"
+        return cls(
+            id=row.id,
+            name=row.name,
+            initials=row.initials,
+            image_url=row.image_url,
+            # A handful of values, interned so a state pickles each once (4 KB less
+            # per 6-column board).
+            avatar_color=sys.intern(row.avatar_color),
+            channel=sys.intern(row.channel),
+            last_interaction_at=row.last_interaction_at,
+            last_message_text=text,
+            labels=row.labels,
+        )
 
 
 @dataclass(frozen=True)
@@ -86,7 +127,7 @@ def board_segments(session: Session, workspace_id: int) -> list[Segment]:
 
 def column_cards(
     session: Session, workspace_id: int, segment_id: int, search: str, loaded: int
-) -> tuple[list[ContactRow], int]:
+) -> tuple[list[BoardCard], int]:
     """The next cards of a column (after the `loaded` ones) and the column's total. A
     segment whose rules are broken is a FilterError (NotFound when it is gone), which the
     board shows on that column only."""
@@ -116,7 +157,8 @@ def column_cards(
             limit=CARDS_PER_LOAD,
             many=total >= COUNT_CAP,
         )
-    return contact_rows(session, workspace_id, list(contacts), catalog), total
+    rows = contact_rows(session, workspace_id, list(contacts), catalog)
+    return [BoardCard.of(row) for row in rows], total
 
 
 @dataclass
@@ -127,7 +169,7 @@ class BoardColumn:
     name: str = ""
     color: str = "blue"
     total: int = 0
-    cards: list[ContactRow] = field(default_factory=list)
+    cards: list[BoardCard] = field(default_factory=list)
     drop_words: str = ""  # what dropping a card here does ("" when it cannot be done)
     problem: str = ""  # why this column shows no cards (a broken or deleted segment)
     trend: SegmentTrend = field(

@@ -37,6 +37,7 @@ from cloodot_app.errors import NotFound
 from cloodot_app.filters import FieldCatalog, FilterError, FilterSpec
 from cloodot_app.models import Contact, ContactLabel, CustomFieldDefinition, Label, Segment
 from cloodot_app.services.leads import (
+    CARD_TEXT_CHARACTERS,
     CARDS_PER_LOAD,
     DropAction,
     board_columns,
@@ -523,6 +524,26 @@ def test_columns_of_the_board_world(session, board):
         "Leads (any)": [],
     }
     assert column_names(session, board.other_ws, board.other_segment) == ["Mara Moss"]
+
+
+def test_a_card_holds_what_it_shows_and_two_lines_of_a_long_message(session, board):
+    """Every card is kept in the state of each open board (bench/live_bench.py): a card
+    carries what it shows, not the table row's email, phone and custom fields."""
+    ben = session.get(Contact, board.ben)
+    ben.last_message_text = "word " * 100
+    session.commit()
+    (card,) = column_cards(session, board.ws, board.segments["VIP"], "", 0)[0]
+    assert (card.id, card.name, card.initials, card.channel) == (
+        board.ben,
+        "Ben Baker",
+        "BB",
+        "whatsapp",
+    )
+    assert [label.name for label in card.labels] == ["VIP"]
+    assert not hasattr(card, "custom_fields") and not hasattr(card, "email")
+    assert len(card.last_message_text) == CARD_TEXT_CHARACTERS
+    assert card.last_message_text.endswith("word…")
+    assert "word " * 30 in card.last_message_text
 
 
 # --------------------------------------------------------------------------- move_card
