@@ -126,14 +126,20 @@ def board_segments(session: Session, workspace_id: int) -> list[Segment]:
 
 
 def column_cards(
-    session: Session, workspace_id: int, segment_id: int, search: str, loaded: int
+    session: Session,
+    workspace_id: int,
+    segment_id: int,
+    search: str,
+    loaded: int,
+    catalog: FieldCatalog | None = None,
 ) -> tuple[list[BoardCard], int]:
     """The next cards of a column (after the `loaded` ones) and the column's total. A
     segment whose rules are broken is a FilterError (NotFound when it is gone), which the
-    board shows on that column only."""
+    board shows on that column only. `catalog`: the workspace's fields, when the caller
+    has read them already (the board, once for every column)."""
     if not valid_id(segment_id):
         raise NotFound("That segment no longer exists.")
-    catalog = field_catalog(session, workspace_id)
+    catalog = catalog or field_catalog(session, workspace_id)
     ctx = CompileContext.for_session(session)
     query = ContactQuery(
         search=search, segment_id=segment_id, sort="last_interaction_at", descending=True
@@ -194,7 +200,7 @@ def board_columns(
         try:
             while True:
                 rows, column.total = column_cards(
-                    session, workspace_id, segment.id, search, len(column.cards)
+                    session, workspace_id, segment.id, search, len(column.cards), catalog
                 )
                 column.cards.extend(rows)
                 if not rows or len(column.cards) >= min(want, column.total):
