@@ -5,6 +5,8 @@ page shows afterwards; a page past the cap gets the real number of pages."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import sqlalchemy as sa
 
@@ -213,3 +215,36 @@ def test_a_long_label_list_is_first_probed_on_the_newest_contacts(
     assert (probed.total, probed.exact) == (plain.total, plain.exact)
     assert [row.name for row in probed.rows] == [row.name for row in plain.rows]
     assert (plain.total, plain.exact) == ((5, False) if share == "most" else (2, True))
+
+
+def test_a_search_count_is_driven_by_its_matches_and_stays_in_the_workspace(
+    engine, people, make_workspace, monkeypatch, dialect
+):
+    """On SQLite the capped count of a search joins the FTS5 matches to the contacts and
+    stops at cap + 1 (no list of every match first); matches in another workspace, which
+    share the FTS5 table, are never counted."""
+    with db.session_scope(engine) as session:
+        other = make_workspace("globex")
+        for number in range(4):
+            session.add(Contact(workspace_id=other, name=f"Zed Other {number}"))
+    monkeypatch.setattr(contacts_service, "COUNT_CAP", 5)
+    narrow = view(engine, people, ContactQuery(search="zed"))
+    assert (narrow.total, narrow.exact) == (3, True)
+    assert sorted(row.name for row in narrow.rows) == ["Mara 10 Zed", "Mara 11 Zed", "Mara 9 Zed"]
+    count_cache.clear()
+    broad = view(engine, people, ContactQuery(search="mara"))
+    assert (broad.total, broad.exact) == (5, False)
+    if dialect != "sqlite":
+        return
+    statements: list[tuple[str, Any]] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2:4]))
+    count_cache.clear()
+    view(engine, people, ContactQuery(search="mara"))
+    ((count, parameters),) = [s for s in statements if s[0].startswith("SELECT count(*)")]
+    with engine.connect() as connection:
+        plan = " ".join(
+            str(row[-1])
+            for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {count}", parameters)
+        )
+    assert "SCAN contact_search VIRTUAL TABLE" in plan, plan
+    assert "LIST SUBQUERY" not in plan, plan
