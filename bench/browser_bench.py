@@ -60,7 +60,12 @@ def load() -> str:
     return "{:.2f} / {:.2f} / {:.2f}".format(*os.getloadavg())
 
 
-def start_app(database_url: str, port: int, log_path: Path) -> subprocess.Popen:
+def start_app(
+    database_url: str, port: int, log_path: Path, settings: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """`reflex run --env prod` on the database in demo mode (no demo contacts or traffic),
+    waiting until it answers. `settings`: more environment (live_bench adds Redis); without
+    REDIS_URL among them, the app runs without Redis whatever the shell has."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -71,6 +76,7 @@ def start_app(database_url: str, port: int, log_path: Path) -> subprocess.Popen:
         "CLOODOT_APP_URL": f"http://127.0.0.1:{port}",
     }
     env.pop("REDIS_URL", None)
+    env.update(settings or {})
     log = open(log_path, "w")  # noqa: SIM115  (the server writes to it until the end)
     process = subprocess.Popen(
         ["reflex", "run", "--env", "prod", "--loglevel", "warning"],

@@ -44,10 +44,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import httpx
 import redis
 import sqlalchemy as sa
 from browser_bench import default_url, free_port, load, rows_ready, stop_app
+from browser_bench import start_app as start_browser_bench_app
 from playwright.sync_api import Page, sync_playwright
 
 from cloodot_app.db import make_engine
@@ -146,43 +146,16 @@ def state_sizes(client: redis.Redis) -> tuple[dict[str, int], dict[str, list[int
 
 
 def start_app(args: argparse.Namespace, port: int, log_path: Path) -> subprocess.Popen:
-    """browser_bench.start_app's start, with Redis (and so several Granian workers)."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": args.url,
+    """browser_bench.start_app with Redis (and so several Granian workers)."""
+    settings = {
         "REDIS_URL": args.redis_url,
         # Several workers refuse to start without one shared key.
         "CLOODOT_SECRET_KEY": secrets.token_urlsafe(32),
         "CLOODOT_LIVE_INTERVAL": str(args.interval),
-        "CLOODOT_DEMO_CONTACTS": "0",
-        "CLOODOT_DEMO_MODE": "1",
-        "CLOODOT_DEMO_TRAFFIC_SECONDS": "0",
-        "FRONTEND_PORT": str(port),
-        "CLOODOT_APP_URL": f"http://127.0.0.1:{port}",
     }
     if args.workers:
-        env["GRANIAN_WORKERS"] = str(args.workers)
-    log = open(log_path, "w")  # noqa: SIM115  (the server writes to it until the end)
-    process = subprocess.Popen(
-        ["reflex", "run", "--env", "prod", "--loglevel", "warning"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 900
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app exited; see {log_path}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("the app did not start within 15 minutes")
-        time.sleep(2)
+        settings["GRANIAN_WORKERS"] = str(args.workers)
+    return start_browser_bench_app(args.url, port, log_path, settings)
 
 
 def open_live_tab(page: Page, path: str) -> None:
