@@ -499,9 +499,13 @@ def page_contacts(
     if ids is None:
         condition = view.where
         if many and ctx.dialect == "sqlite":
-            # Walk the sort index to the page (see CompileContext.walk_sort_index).
-            walking = dataclasses.replace(ctx, walk_sort_index=True)
-            condition = view_filter(session, workspace_id, query, catalog, walking).where
+            # Walk the sort index to the page (see CompileContext.walk_sort_index); a view
+            # with a long label list has that condition compiled already (`probing`).
+            if view.probing is not None:
+                condition = view.probing
+            else:
+                walking = dataclasses.replace(ctx, walk_sort_index=True)
+                condition = view_filter(session, workspace_id, query, catalog, walking).where
         ids = tuple(
             session.execute(
                 sa.select(Contact.id).where(condition).order_by(*order).offset(offset).limit(limit)
